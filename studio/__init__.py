@@ -1,0 +1,3 @@
+"""Studio: build, train and inspect neural networks on PyTorch."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,231 @@
+"""Dense, normalisation, activation, merge, shape, regularisation and input/output layers."""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from studio.engine.errors import ShapeError
+from studio.engine.layers import modules
+from studio.engine.layers.common import ACTIVATION, ACTIVATIONS, BIAS, WEIGHT_PARAMS, apply_init
+from studio.engine.layers.registry import LayerType, Param, register
+
+# ---- input / output -------------------------------------------------------------------------------
+
+
+def _input_shape(args, inputs):
+    return tuple(int(v) for v in args["shape"])
+
+
+register(LayerType(
+    "input", "Input/Output", "A model input; 'shape' is per sample, e.g. [3, 32, 32] for RGB 32x32.",
+    (Param("shape", "ints", [3, 32, 32], "Shape of one sample (channels, height, width).", minimum=1),),
+    _input_shape, None, ports=lambda args: []))
+
+register(LayerType(
+    "output", "Input/Output", "A named model output (its id names the output; a loss attaches here).",
+    (), lambda args, inputs: inputs["x"], None))
+
+# ---- dense ----------------------------------------------------------------------------------------
+
+
+def _dense_shape(args, inputs):
+    shape = inputs["x"]
+    if not shape:
+        raise ShapeError("fully_connected needs at least one feature dimension")
+    return (*shape[:-1], args["out_features"])
+
+
+def _build_dense(args, inputs):
+    module = nn.Linear(inputs["x"][-1], args["out_features"], bias=args["bias"])
+    apply_init(module, args["init"])
+    return module
+
+
+register(LayerType(
+    "fully_connected", "Dense", "Linear layer over the last dimension (nn.Linear).",
+    (Param("out_features", "int", 128, "Number of output units.", minimum=1), BIAS, ACTIVATION,
+     *WEIGHT_PARAMS),
+    _dense_shape, _build_dense,
+    macs=lambda args, inputs, out: math.prod(out) * inputs["x"][-1], has_weights=True,
+    title="fully connected"))
+
+
+def _bias_add_shape(args, inputs):
+    if not inputs["x"]:
+        raise ShapeError("bias_add needs a channel dimension")
+    return inputs["x"]
+
+
+register(LayerType(
+    "bias_add", "Dense", "Adds a learned bias per channel (first dimension of a sample).",
+    (ACTIVATION,), _bias_add_shape,
+    lambda args, inputs: modules.BiasAdd(inputs["x"][0], len(inputs["x"]) - 1), title="bias add"))
+
+# ---- normalisation --------------------------------------------------------------------------------
+
+
+def _build_batch_norm(args, inputs):
+    rank = len(inputs["x"])
+    if rank not in (1, 2, 3):
+        raise ShapeError(f"batch_norm expects [C], [C, L] or [C, H, W], got {list(inputs['x'])}")
+    cls = nn.BatchNorm2d if rank == 3 else nn.BatchNorm1d
+    return cls(inputs["x"][0], eps=args["eps"], momentum=args["momentum"], affine=args["affine"])
+
+
+def _batch_norm_shape(args, inputs):
+    if len(inputs["x"]) not in (1, 2, 3):
+        raise ShapeError(f"batch_norm expects [C], [C, L] or [C, H, W], got {list(inputs['x'])}")
+    return inputs["x"]
+
+
+register(LayerType(
+    "batch_norm", "Normalisation", "Batch normalisation over channels (nn.BatchNorm1d/2d); running "
+    "statistics are model state, not trainable.",
+    (Param("eps", "float", 1e-5, "Added to the variance for stability.", minimum=0.0),
+     Param("momentum", "float", 0.1, "Update rate of the running statistics.", minimum=0.0, maximum=1.0),
+     Param("affine", "bool", True, "Learn a scale (weight) and shift (bias)."), ACTIVATION),
+    _batch_norm_shape, _build_batch_norm, has_weights=True, title="batch norm"))
+
+
+def _unit_norm_shape(args, inputs):
+    if args["dim"] >= len(inputs["x"]):
+        raise ShapeError(f"unit_norm dim {args['dim']} is out of range for {list(inputs['x'])}")
+    return inputs["x"]
+
+
+register(LayerType(
+    "unit_norm", "Normalisation", "Scales each sample to unit L2 norm along a dimension.",
+    (Param("dim", "int", 0, "Dimension of a sample to normalise (0 = channels/features).", minimum=0),),
+    _unit_norm_shape, lambda args, inputs: modules.UnitNorm(args["dim"] + 1), title="unit norm"))
+
+# ---- activations ----------------------------------------------------------------------------------
+
+
+def _same_shape(args, inputs):
+    return inputs["x"]
+
+
+for _name in ("relu", "relu6", "gelu", "sigmoid", "tanh"):
+    register(LayerType(_name, "Activation", f"{_name} activation, element-wise.", (), _same_shape,
+                       lambda args, inputs, _cls=ACTIVATIONS[_name][0]: _cls()))
+
+register(LayerType(
+    "leaky_relu", "Activation", "Leaky ReLU: x for x > 0, slope * x otherwise.",
+    (Param("negative_slope", "float", 0.01, "Slope for negative inputs.", minimum=0.0),),
+    _same_shape, lambda args, inputs: nn.LeakyReLU(args["negative_slope"]), title="leaky relu"))
+register(LayerType(
+    "elu", "Activation", "Exponential linear unit.",
+    (Param("alpha", "float", 1.0, "Saturation value for negative inputs.", minimum=0.0),),
+    _same_shape, lambda args, inputs: nn.ELU(args["alpha"])))
+
+
+def _softmax_shape(args, inputs):
+    if args["dim"] >= len(inputs["x"]):
+        raise ShapeError(f"softmax dim {args['dim']} is out of range for {list(inputs['x'])}")
+    return inputs["x"]
+
+
+register(LayerType(
+    "softmax", "Activation", "Softmax along a dimension of each sample (0 = classes/channels).",
+    (Param("dim", "int", 0, "Dimension of a sample (0 = first).", minimum=0),),
+    _softmax_shape, lambda args, inputs: nn.Softmax(dim=args["dim"] + 1)))
+
+# ---- merges ---------------------------------------------------------------------------------------
+
+INPUTS = Param("inputs", "int", 2, "Number of inputs to merge.", minimum=2, maximum=16)
+
+
+def _merge_ports(args):
+    return [f"x{i}" for i in range(int(args.get("inputs", 2)))]
+
+
+def _elementwise_shape(name):
+    def rule(args, inputs):
+        shapes = list(inputs.items())
+        first_port, first = shapes[0]
+        for port, shape in shapes[1:]:
+            if shape != first:
+                raise ShapeError(f"{name}: input {port} has shape {list(shape)} but {first_port} has "
+                                 f"{list(first)}")
+        return first
+    return rule
+
+
+register(LayerType("add", "Merge", "Element-wise sum of its inputs (residual connections).", (INPUTS,),
+                   _elementwise_shape("add"), lambda args, inputs: modules.Add(), ports=_merge_ports))
+register(LayerType("multiply", "Merge", "Element-wise product of its inputs (gating).", (INPUTS,),
+                   _elementwise_shape("multiply"), lambda args, inputs: modules.Multiply(),
+                   ports=_merge_ports))
+
+
+def _concat_shape(args, inputs):
+    axis = args["axis"]
+    shapes = list(inputs.items())
+    first_port, first = shapes[0]
+    if axis >= len(first):
+        raise ShapeError(f"concat axis {axis} is out of range for {list(first)}")
+    total = 0
+    for port, shape in shapes:
+        if len(shape) != len(first) or any(a != b for i, (a, b) in enumerate(zip(shape, first, strict=True))
+                                           if i != axis):
+            raise ShapeError(f"concat: input {port} has shape {list(shape)} but {first_port} has "
+                             f"{list(first)} (only axis {axis} may differ)")
+        total += shape[axis]
+    return (*first[:axis], total, *first[axis + 1:])
+
+
+register(LayerType(
+    "concat", "Merge", "Concatenates its inputs along an axis of each sample (0 = channels).",
+    (INPUTS, Param("axis", "int", 0, "Axis of a sample to join along (0 = channels).", minimum=0)),
+    _concat_shape, lambda args, inputs: modules.Concat(args["axis"] + 1), ports=_merge_ports))
+
+# ---- shape ----------------------------------------------------------------------------------------
+
+register(LayerType(
+    "flatten", "Shape", "Flattens each sample to one dimension: [C, H, W] -> [C*H*W].", (),
+    lambda args, inputs: (math.prod(inputs["x"]),), lambda args, inputs: nn.Flatten(1)))
+
+
+def _reshape_shape(args, inputs):
+    target = tuple(int(v) for v in args["shape"])
+    if math.prod(target) != math.prod(inputs["x"]):
+        raise ShapeError(f"cannot reshape {list(inputs['x'])} ({math.prod(inputs['x'])} values) to "
+                         f"{list(target)} ({math.prod(target)} values)")
+    return target
+
+
+register(LayerType(
+    "reshape", "Shape", "Reshapes each sample (the number of values must not change).",
+    (Param("shape", "ints", [1], "New shape of one sample.", minimum=1),),
+    _reshape_shape, lambda args, inputs: modules.Reshape(args["shape"])))
+
+
+def _one_hot_shape(args, inputs):
+    if len(inputs["x"]) > 1:
+        raise ShapeError(f"one_hot_encoding expects class indices of shape [] or [L], got "
+                         f"{list(inputs['x'])}")
+    return (*inputs["x"], args["num_classes"])
+
+
+register(LayerType(
+    "one_hot_encoding", "Shape", "Integer class indices -> one-hot float vectors.",
+    (Param("num_classes", "int", 10, "Number of classes.", minimum=1),),
+    _one_hot_shape, lambda args, inputs: modules.OneHot(args["num_classes"]), title="one-hot encoding"))
+
+# ---- regularisation -------------------------------------------------------------------------------
+
+register(LayerType(
+    "dropout", "Regularisation", "Zeroes random elements with probability p while training.",
+    (Param("p", "float", 0.5, "Probability of dropping an element.", minimum=0.0, maximum=1.0),),
+    _same_shape, lambda args, inputs: nn.Dropout(args["p"])))
+
+# ---- blocks ---------------------------------------------------------------------------------------
+# A block use's ports, parameters and shape come from the block definition; the spec package
+# handles it. It is registered so the palette, validation and repeat/stack know the type.
+
+register(LayerType(
+    "block", "Blocks", "One use of a reusable block (a named sub-graph with its own weights).",
+    (Param("block", "str", "", "Name of the block definition."),),
+    lambda args, inputs: inputs["x"], lambda args, inputs: nn.Identity()))

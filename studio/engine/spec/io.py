@@ -1,0 +1,115 @@
+"""Reading and writing model specs: the versioned JSON format and its migrations.
+
+The document is ``{"format": "studio.model/1", "name", "meta", "defaults", "nodes", "edges",
+"blocks"}``. Saving is deterministic (load -> save gives identical bytes) and atomic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from studio.engine.atomic import atomic_write_text
+from studio.engine.errors import SpecError
+from studio.engine.spec.model import BlockDef, Graph, ModelSpec
+
+FORMAT_NAME = "studio.model"
+FORMAT_VERSION = 1
+FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
+
+# version -> function turning a document of that version into one of version + 1
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def format_version(data: dict[str, Any]) -> int:
+    """The version number of a spec document, or SpecError if it is not a Studio model."""
+    tag = data.get("format") if isinstance(data, dict) else None
+    if not isinstance(tag, str) or not tag.startswith(FORMAT_NAME + "/"):
+        raise SpecError(f"not a Studio model spec (expected \"format\": \"{FORMAT}\", got {tag!r})")
+    try:
+        return int(tag.split("/", 1)[1])
+    except ValueError:
+        raise SpecError(f"unreadable spec format version in {tag!r}") from None
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older document up to the current format; refuse newer ones clearly."""
+    version = format_version(data)
+    if version > FORMAT_VERSION:
+        raise SpecError(f"this spec was written by a newer Studio (format version {version}); this "
+                        f"Studio reads up to version {FORMAT_VERSION}. Please update Studio.")
+    while version < FORMAT_VERSION:
+        if version not in MIGRATIONS:
+            raise SpecError(f"no migration from spec format version {version}")
+        data = MIGRATIONS[version](data)
+        version += 1
+        data["format"] = f"{FORMAT_NAME}/{version}"
+    return data
+
+
+def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
+    """The JSON document of ``spec`` (keys in a fixed order)."""
+    data: dict[str, Any] = {"format": FORMAT, "name": spec.name}
+    if spec.meta:
+        data["meta"] = json.loads(json.dumps(spec.meta))
+    data.update(spec.graph.to_dict())
+    data["blocks"] = {name: block.to_dict() for name, block in spec.blocks.items()}
+    return data
+
+
+def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
+    """Build a spec from a JSON document (migrating older formats)."""
+    if not isinstance(data, dict):
+        raise SpecError("a model spec must be a JSON object")
+    data = migrate(dict(data))
+    spec = ModelSpec(name=str(data.get("name", "model")))
+    spec.meta = dict(data.get("meta", {}))
+    spec.graph = Graph.from_dict(data)
+    blocks = data.get("blocks", {})
+    if not isinstance(blocks, dict):
+        raise SpecError("'blocks' must map block names to definitions")
+    spec.blocks = {name: BlockDef.from_dict(name, body) for name, body in blocks.items()}
+    return spec
+
+
+def dumps(spec: ModelSpec) -> str:
+    """Canonical JSON text of ``spec``."""
+    return json.dumps(spec_to_dict(spec), indent=2, ensure_ascii=False) + "\n"
+
+
+def loads(text: str) -> ModelSpec:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"the spec is not valid JSON: {exc}") from None
+    return spec_from_dict(data)
+
+
+def load_spec(path: str | os.PathLike) -> ModelSpec:
+    """Read a spec file; a missing, unreadable or invalid file raises SpecError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read spec {path}: {exc}") from None
+    return loads(text)
+
+
+def save_spec(spec: ModelSpec, path: str | os.PathLike) -> Path:
+    """Write ``spec`` to ``path`` atomically."""
+    return atomic_write_text(path, dumps(spec))
+
+
+def spec_hash(spec: ModelSpec) -> str:
+    """A short content hash of the architecture (positions excluded), recorded in checkpoints."""
+    data = spec_to_dict(spec)
+    data.pop("meta", None)
+    for graph in [data, *data["blocks"].values()]:
+        for node in graph["nodes"]:
+            node.pop("pos", None)
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
