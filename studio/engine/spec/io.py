@@ -77,8 +77,24 @@ def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
 
 
 def dumps(spec: ModelSpec) -> str:
-    """Canonical JSON text of ``spec``."""
-    return json.dumps(spec_to_dict(spec), indent=2, ensure_ascii=False) + "\n"
+    """Canonical JSON text of ``spec``: indented, with short lists of numbers kept on one line."""
+    return _format(spec_to_dict(spec), 0) + "\n"
+
+
+def _format(value: Any, depth: int) -> str:
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(key, ensure_ascii=False)}: {_format(item, depth + 1)}"
+                 for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and value and not all(_is_scalar(v) for v in value):
+        items = [f"{inner}{_format(v, depth + 1)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 def loads(text: str) -> ModelSpec:
