@@ -1,0 +1,177 @@
+"""The project file: a ``.studio`` JSON document holding the spec, the data folder, the training
+configuration and the list of runs, plus autosave files for crash recovery.
+
+The training configuration is kept as an opaque JSON object here; the training engine defines its
+keys. Relative paths (data folder, runs) are relative to the project file's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.engine.atomic import atomic_write_text
+from studio.engine.errors import StudioError
+from studio.engine.spec.io import spec_from_dict, spec_to_dict
+from studio.engine.spec.model import ModelSpec
+
+PROJECT_FORMAT = "studio.project/1"
+PROJECT_SUFFIX = ".studio"
+AUTOSAVE_SUFFIX = ".autosave.json"
+
+
+class ProjectError(StudioError):
+    """A project file that cannot be read or written."""
+
+
+@dataclass
+class Project:
+    """What a ``.studio`` file holds. ``data_dir`` and ``runs`` may be relative to the file."""
+
+    spec: ModelSpec
+    training: dict[str, Any] = field(default_factory=dict)
+    data_dir: str | None = None
+    runs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": PROJECT_FORMAT, "spec": spec_to_dict(self.spec),
+                "data": self.data_dir, "training": json.loads(json.dumps(self.training)),
+                "runs": list(self.runs)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Project:
+        if not isinstance(data, dict) or data.get("format") != PROJECT_FORMAT:
+            tag = data.get("format") if isinstance(data, dict) else None
+            raise ProjectError(f"not a Studio project (expected \"format\": \"{PROJECT_FORMAT}\", "
+                               f"got {tag!r})")
+        training, runs, data_dir = data.get("training", {}), data.get("runs", []), data.get("data")
+        if not isinstance(training, dict):
+            raise ProjectError("the project's 'training' entry must be a JSON object")
+        if not isinstance(runs, list) or not all(isinstance(run, str) for run in runs):
+            raise ProjectError("the project's 'runs' entry must be a list of folder names")
+        if data_dir is not None and not isinstance(data_dir, str):
+            raise ProjectError("the project's 'data' entry must be a folder name or null")
+        return cls(spec_from_dict(data.get("spec")), dict(training), data_dir, list(runs))
+
+    def resolve(self, path: str, project_path: str | os.PathLike | None) -> Path:
+        """``path`` (data folder or run) as an absolute path, relative ones against the project file."""
+        candidate = Path(path).expanduser()
+        if candidate.is_absolute() or project_path is None:
+            return candidate
+        return Path(project_path).resolve().parent / candidate
+
+
+def dumps_project(project: Project) -> str:
+    """Canonical JSON text of ``project``."""
+    return json.dumps(project.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def loads_project(text: str) -> Project:
+    """A project from JSON text; a bare model spec document becomes a project holding it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"the project is not valid JSON: {exc}") from None
+    if isinstance(data, dict) and str(data.get("format", "")).startswith("studio.model/"):
+        return Project(spec_from_dict(data))
+    return Project.from_dict(data)
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read a ``.studio`` project, or a spec file (opened as a new project around it)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read {path}: {exc}") from None
+    return loads_project(text)
+
+
+def save_project(project: Project, path: str | os.PathLike) -> Path:
+    """Write ``project`` to ``path`` atomically."""
+    try:
+        return atomic_write_text(path, dumps_project(project))
+    except OSError as exc:
+        raise ProjectError(f"cannot save {path}: {exc}") from None
+
+
+# ---- autosave and crash recovery -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """An autosave left by a session that did not end cleanly."""
+
+    path: Path
+    source: str | None  # the project file it was editing, None when untitled
+    saved_at: float
+    pid: int
+
+    @property
+    def label(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+        return f"{Path(self.source).name if self.source else 'an untitled project'} (autosaved {when})"
+
+
+def autosave_path(recovery_dir: str | os.PathLike, pid: int | None = None) -> Path:
+    """The autosave file of this process (one per running session)."""
+    return Path(recovery_dir) / f"session-{pid or os.getpid()}{AUTOSAVE_SUFFIX}"
+
+
+def write_autosave(project: Project, source: str | os.PathLike | None,
+                   recovery_dir: str | os.PathLike) -> Path:
+    """Save ``project`` (edited from file ``source``) to this session's autosave file."""
+    document = {"source": str(source) if source else None, "saved_at": time.time(), "pid": os.getpid(),
+                "project": project.to_dict()}
+    path = autosave_path(recovery_dir)
+    try:
+        return atomic_write_text(path, json.dumps(document, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise ProjectError(f"cannot write the autosave file {path}: {exc}") from None
+
+
+def clear_autosave(recovery_dir: str | os.PathLike) -> None:
+    """Remove this session's autosave (after a save, or on a clean exit)."""
+    autosave_path(recovery_dir).unlink(missing_ok=True)
+
+
+def find_recoveries(recovery_dir: str | os.PathLike) -> list[Recovery]:
+    """Autosaves of sessions that are no longer running, newest first (unreadable ones skipped)."""
+    found = []
+    for path in Path(recovery_dir).glob(f"session-*{AUTOSAVE_SUFFIX}"):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            recovery = Recovery(path, document.get("source"), float(document["saved_at"]),
+                                int(document["pid"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if recovery.pid != os.getpid() and not _process_alive(recovery.pid):
+            found.append(recovery)
+    return sorted(found, key=lambda item: item.saved_at, reverse=True)
+
+
+def load_recovery(recovery: Recovery) -> Project:
+    """The project saved in an autosave file."""
+    try:
+        document = json.loads(recovery.path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ProjectError(f"cannot read the autosave {recovery.path}: {exc}") from None
+    return Project.from_dict(document.get("project"))
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
