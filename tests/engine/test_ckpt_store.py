@@ -88,7 +88,7 @@ def test_compiled_model_state_dict_saves(tmp_path):
     model = compile_spec(create_template("small_cnn"))
     info = CheckpointStore(tmp_path).save(3, model.state_dict())
     back = CheckpointStore(tmp_path).load_weights(info)
-    assert back.keys() == model.state_dict().keys()
+    assert list(back) == list(model.state_dict())  # the model's order survives safetensors' sorting
 
 
 def test_incomplete_checkpoints_are_ignored_and_cleaned(tmp_path):

@@ -32,7 +32,8 @@ from studio.engine.checkpoints.info import (
     info_from_sidecar,
     read_sidecar,
 )
-from studio.engine.checkpoints.weights_file import read_weights, write_weights
+from studio.engine.checkpoints.reader import load_state_dict
+from studio.engine.checkpoints.weights_file import write_weights
 from studio.engine.spec.io import spec_from_dict, spec_hash, spec_to_dict
 from studio.engine.spec.model import ModelSpec
 
@@ -153,7 +154,7 @@ class CheckpointStore:
         raise CheckpointError(f"no complete checkpoint at step {step} in {self.directory}")
 
     def load_weights(self, info: CheckpointInfo | str | os.PathLike) -> dict[str, torch.Tensor]:
-        return read_weights(_weights_path(info))
+        return load_state_dict(_weights_path(info))
 
     def load_training_state(self, info: CheckpointInfo) -> dict:
         """The optimizer/scheduler/RNG state saved with ``info`` (loaded with weights_only=True)."""
@@ -168,6 +169,12 @@ class CheckpointStore:
         """The model spec recorded with ``info``, if one was."""
         data = read_sidecar(info.sidecar).get("spec")
         return spec_from_dict(data) if data is not None else None
+
+
+def checkpoints_dir(path: str | os.PathLike) -> Path:
+    """The checkpoint folder of a run folder (``RUN/checkpoints``), or ``path`` itself."""
+    path = Path(path)
+    return path / "checkpoints" if (path / "checkpoints").is_dir() else path
 
 
 def _weights_path(info: CheckpointInfo | str | os.PathLike) -> Path:

@@ -1,16 +1,18 @@
-"""Writing and reading safetensors weight files, safely and atomically."""
+"""Writing safetensors weight files atomically, whatever the tensors' memory layout."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from studio.engine.atomic import atomic_write
 from studio.engine.checkpoints.errors import CheckpointError
+
+ORDER_KEY = "tensor_order"
 
 
 def storable(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -35,18 +37,10 @@ def storable(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def write_weights(path: str | os.PathLike, weights: dict[str, torch.Tensor],
                   metadata: dict[str, str] | None = None) -> Path:
-    """Save ``weights`` to a safetensors file atomically (temp file, fsync, rename)."""
+    """Save ``weights`` to a safetensors file atomically (temp file, fsync, rename).
+
+    safetensors does not keep the order of tensors; it is recorded in the ``tensor_order`` metadata.
+    """
     tensors = storable(weights)
+    metadata = {**(metadata or {}), ORDER_KEY: json.dumps(list(tensors))}
     return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
-
-
-def read_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """All tensors of a safetensors file; CheckpointError if it is missing, truncated or corrupt."""
-    path = Path(path)
-    try:
-        return load_file(str(path))
-    except FileNotFoundError:
-        raise CheckpointError(f"checkpoint file {path} does not exist") from None
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path} is not a readable safetensors file (truncated or corrupt?): "
-                              f"{exc}") from None
