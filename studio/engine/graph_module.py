@@ -36,6 +36,7 @@ class GraphModule(nn.Module):
         self.input_ids = list(input_ids)
         self.outputs = dict(outputs)  # output name -> node id producing it
         self.regularizers: list[tuple[str, float, float]] = []  # (parameter name, l1, l2)
+        self.block_name: str | None = None  # the block definition this graph is a use of
         self._calls = [(s.node_id, self._modules[s.module_name], s.sources, s.post) for s in steps]
 
     @property

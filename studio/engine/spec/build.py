@@ -27,6 +27,7 @@ from studio.engine.spec.resolve import (
     labelled_scopes,
     resolve_block_args,
     resolve_layer_args,
+    substitute,
 )
 
 POST_ACTIVATIONS = {
@@ -234,8 +235,11 @@ class SpecWalker:
         return module, post, regs
 
     def _block_of(self, node: Node, context: _Context) -> BlockDef:
-        name = node.args.get("block")
-        if name not in self.spec.blocks:
+        try:  # a block may take the block it uses as a parameter ("block": "$downsample")
+            name = substitute(node.args.get("block"), context.bindings)
+        except KeyError as exc:
+            raise SpecError(f"refers to block parameter ${exc.args[0]}, which is not defined") from None
+        if not isinstance(name, str) or name not in self.spec.blocks:
             raise SpecError(f"unknown block '{name}'")
         if name in context.stack:
             raise SpecError(f"block '{name}' contains itself")
@@ -352,6 +356,7 @@ class SpecWalker:
             if inner.issues:
                 first = inner.issues[0]
                 raise SpecError(f"in block '{block.name}', {first}")
+            inner.module.block_name = block.name
             outputs = list(inner.module.outputs.values())
             if len(outputs) != 1:
                 raise SpecError(f"block '{block.name}' must have exactly one output node")

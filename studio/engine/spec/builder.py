@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.engine.spec.layout import apply_layout
 from studio.engine.spec.model import BlockDef, Edge, Graph, ModelSpec, Node, Scope
+from studio.engine.spec.resolve import substitute
 
 
 class GraphBuilder:
@@ -74,12 +75,13 @@ class SpecBuilder(GraphBuilder):
 
     def build(self) -> ModelSpec:
         """Finish: name block ports after the blocks' input nodes and lay every graph out."""
-        for graph in [self.spec.graph, *(b.graph for b in self.spec.blocks.values())]:
+        owners = [(self.spec.graph, {}), *((b.graph, b.params) for b in self.spec.blocks.values())]
+        for graph, params in owners:
             fixed = []
             for edge in graph.edges:
                 if edge.port.startswith("__block_port_"):
                     node = graph.nodes[edge.dst]
-                    block = self.spec.blocks[node.args["block"]]
+                    block = self.spec.blocks[substitute(node.args["block"], params)]
                     edge = Edge(edge.src, edge.dst, block.input_ids[int(edge.port.rsplit("_", 1)[1])])
                 fixed.append(edge)
             graph.edges = fixed

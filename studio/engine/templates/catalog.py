@@ -1,3 +1,5 @@
-"""Imports every template module so each registers its templates."""
+"""Imports every template module so each registers its templates, in the order users see them."""
+# isort: skip_file
 
-from studio.engine.templates import small  # noqa: F401
+from studio.engine.templates import small  # noqa: F401  (small_cnn, mlp)
+from studio.engine.templates import lenet, alexnet, vgg, resnet, xception  # noqa: F401
