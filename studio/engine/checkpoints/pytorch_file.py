@@ -44,14 +44,14 @@ def load_pytorch_file(path: Path, zip_format: bool) -> Any:
 def extract_state_dict(obj: Any, path: Path) -> tuple[dict[str, torch.Tensor], str | None]:
     """The name -> tensor dict inside a loaded file, and the key it was found under (None: top level)."""
     if isinstance(obj, Mapping):
-        flat = _flatten(obj)
-        if flat is not None and len(flat) == _count_leaves(obj):
-            return flat, None
+        if obj and all(isinstance(value, torch.Tensor) for value in obj.values()):
+            return {str(name): value for name, value in obj.items()}, None
         for key in STATE_DICT_KEYS:
             inner = obj.get(key)
             if isinstance(inner, Mapping):
                 found, where = extract_state_dict(inner, path)
                 return found, key if where is None else f"{key}.{where}"
+        flat = _flatten(obj)
         if flat:
             return flat, None
     raise CheckpointError(f"{path} contains no tensors Studio can use as weights (a "
@@ -69,10 +69,6 @@ def _flatten(obj: Mapping, prefix: str = "") -> dict[str, torch.Tensor] | None:
         elif isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
             out.update(_flatten(value, name + ".") or {})
     return out or None
-
-
-def _count_leaves(obj: Mapping) -> int:
-    return sum(_count_leaves(v) if isinstance(v, Mapping) else 1 for v in obj.values())
 
 
 def _keys_hint(obj: Any) -> str:

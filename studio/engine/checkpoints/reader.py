@@ -178,12 +178,12 @@ def open_checkpoint(path: str | os.PathLike) -> CheckpointReader:
         head = handle.read(9)
     if not head:
         raise CheckpointError(f"{path} is empty")
+    if len(head) == 9 and head[8:9] == b"{":  # 8-byte header length, then the JSON header
+        return SafetensorsReader(path)
     if head[:4] == b"PK\x03\x04":
         return PytorchReader(path, zip_format=True)
     if head[0] == 0x80:  # a pickle: PyTorch's legacy (pre-1.6) format
         return PytorchReader(path, zip_format=False)
-    if len(head) == 9 and head[8:9] == b"{":
-        return SafetensorsReader(path)
     raise CheckpointError(f"{path} is not a checkpoint Studio can read (expected .safetensors or a "
                           "PyTorch .pt/.pth/.bin file)")
 
