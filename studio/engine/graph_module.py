@@ -37,6 +37,7 @@ class GraphModule(nn.Module):
         self.outputs = dict(outputs)  # output name -> node id producing it
         self.regularizers: list[tuple[str, float, float]] = []  # (parameter name, l1, l2)
         self.block_name: str | None = None  # the block definition this graph is a use of
+        self.block_args: dict = {}  # and the parameter values of that use
         self._calls = [(s.node_id, self._modules[s.module_name], s.sources, s.post) for s in steps]
 
     @property

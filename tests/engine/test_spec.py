@@ -206,3 +206,13 @@ def test_regularization_loss_follows_layer_strengths():
     w = model.fc.weight
     expected = 0.01 * w.abs().sum() + 0.5 * 0.1 * w.pow(2).sum()
     assert torch.allclose(model.regularization_loss(), expected)
+
+
+def test_shared_weights_need_the_owners_input_shape():
+    b = SpecBuilder("bad_share")
+    x = b.input("image", [4])
+    a = b.layer("a", "fully_connected", x, out_features=3)
+    s = b.layer("b", "fully_connected", a, out_features=3, share="a")
+    b.output("out", s)
+    issue = analyze(b.build()).issues[0]
+    assert issue.node == "b" and "[4]" in issue.message and "[3]" in issue.message

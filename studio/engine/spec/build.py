@@ -288,8 +288,12 @@ class SpecWalker:
             raise SpecError(f"cannot share weights with '{node.share}': it must be a node of the same type")
         if shapes.get(owner.id) is None:
             raise SpecError(f"cannot share weights with '{node.share}': it must come earlier in the graph")
-        layer = get_layer(node.type)
-        info.output_shape = layer.shape(info.values, info.input_shapes)
+        owner_inputs = {port: shapes.get(src) for port, src in graph.inputs_of(owner.id).items()}
+        if owner_inputs != info.input_shapes:  # the shared module only fits what its owner gets
+            raise ShapeError(f"cannot share weights with '{node.share}': it takes "
+                             f"{_shapes_text(owner_inputs)} but this node gets "
+                             f"{_shapes_text(info.input_shapes)}")
+        info.output_shape = shapes[owner.id]
         activation = info.values.get("activation", "none")
         return None, POST_ACTIVATIONS.get(activation), []
 
@@ -356,7 +360,7 @@ class SpecWalker:
             if inner.issues:
                 first = inner.issues[0]
                 raise SpecError(f"in block '{block.name}', {first}")
-            inner.module.block_name = block.name
+            inner.module.block_name, inner.module.block_args = block.name, child_context.bindings
             outputs = list(inner.module.outputs.values())
             if len(outputs) != 1:
                 raise SpecError(f"block '{block.name}' must have exactly one output node")
@@ -372,6 +376,10 @@ class SpecWalker:
             regs = [(param, l1, l2) for param, tensor in module.named_parameters()
                     if param.endswith("weight") and tensor.dim() > 1]
         return module, out_shape, macs, regs
+
+
+def _shapes_text(shapes: dict[str, Shape | None]) -> str:
+    return ", ".join(f"{port} {list(shape) if shape is not None else '?'}" for port, shape in shapes.items())
 
 
 def explicit_args(info: NodeInfo) -> dict[str, Any]:
