@@ -1,0 +1,57 @@
+"""Listing a 500-tensor checkpoint and the statistics of one tensor vs loading the whole file.
+
+    .venv/bin/python benchmarks/inspect_checkpoint.py
+
+Listing reads only the safetensors header; one tensor's statistics read only that tensor.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from studio.engine.checkpoints.inspector import CheckpointInspector
+
+
+def best_of(fn, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def list_and_one_stat(path: Path) -> None:
+    with CheckpointInspector(path) as ckpt:
+        assert len(ckpt.entries) == 500
+        ckpt.stats("layer250.weight")
+
+
+def list_only(path: Path) -> None:
+    with CheckpointInspector(path) as ckpt:
+        assert len(ckpt.entries) == 500
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.safetensors"
+        save_file({f"layer{i}.weight": torch.randn(256, 256) for i in range(500)}, str(path))
+        size = path.stat().st_size
+        t_list = best_of(lambda: list_only(path))
+        t_one = best_of(lambda: list_and_one_stat(path))
+        t_base = best_of(lambda: load_file(str(path)))
+    print(f"file: 500 tensors, {size / 1e6:.0f} MB")
+    print(f"list names/shapes/dtypes       : {t_list * 1e3:8.2f} ms")
+    print(f"list + statistics of one tensor: {t_one * 1e3:8.2f} ms")
+    print(f"baseline safetensors load_file : {t_base * 1e3:8.2f} ms")
+    print(f"ratio list / baseline: {t_list / t_base:.3f}; list+stat / baseline: {t_one / t_base:.3f}")
+
+
+if __name__ == "__main__":
+    main()
