@@ -37,10 +37,15 @@ def storable(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def write_weights(path: str | os.PathLike, weights: dict[str, torch.Tensor],
                   metadata: dict[str, str] | None = None) -> Path:
-    """Save ``weights`` to a safetensors file atomically (temp file, fsync, rename).
+    """Save ``weights`` to a safetensors file atomically (temp file, fsync, rename)."""
+    return atomic_write(path, lambda tmp: save_weights(tmp, weights, metadata))
+
+
+def save_weights(path: str | os.PathLike, weights: dict[str, torch.Tensor],
+                 metadata: dict[str, str] | None = None) -> None:
+    """Save ``weights`` to a safetensors file in place (callers wanting atomicity use write_weights).
 
     safetensors does not keep the order of tensors; it is recorded in the ``tensor_order`` metadata.
     """
     tensors = storable(weights)
-    metadata = {**(metadata or {}), ORDER_KEY: json.dumps(list(tensors))}
-    return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+    save_file(tensors, str(path), metadata={**(metadata or {}), ORDER_KEY: json.dumps(list(tensors))})
