@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -103,3 +104,13 @@ class Augmenter:
                              torch.stack([width * sin, height * cos, cy], 1)], 1).to(x.dtype)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+def preview_augmentations(images: np.ndarray, config: AugmentConfig, variants: int = 4,
+                          seed: int = 0) -> np.ndarray:
+    """``variants`` augmented copies of each uint8 image of ``images`` ``(N, C, H, W)``, as uint8
+    ``(N, variants, C, H, W)`` (what the GUI shows before training)."""
+    augmenter = Augmenter(config, seed, torch.device("cpu"))
+    x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255)
+    out = torch.stack([augmenter(x, step) for step in range(variants)], 1)
+    return out.mul_(255).round_().clamp_(0, 255).to(torch.uint8).numpy()

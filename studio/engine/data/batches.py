@@ -19,15 +19,16 @@ from studio.engine.data.normalize import Normalization
 
 
 def epoch_order(count: int, epoch: int, seed: int, shuffle: bool = True, rank: int = 0,
-                world: int = 1) -> np.ndarray:
+                world: int = 1, pad: bool = True) -> np.ndarray:
     """Positions ``0..count-1`` in this epoch's order, the share of process ``rank`` of ``world``.
 
-    With several processes the order is padded (repeating its start) to a multiple of ``world``.
+    With several processes and ``pad`` the order is padded (repeating its start) to a multiple of
+    ``world`` so every process takes the same number of steps (evaluation does not pad).
     """
     order = np.random.default_rng([seed, epoch]).permutation(count) if shuffle else np.arange(count)
     if world > 1:
         total = -(-count // world) * world
-        if total > count:
+        if pad and total > count:
             order = np.concatenate([order, order[: total - count]])
         order = order[rank::world]
     return order
@@ -46,13 +47,13 @@ class BatchLoader:
 
     def __init__(self, subset: Subset, batch_size: int, device: torch.device, normalization: Normalization,
                  *, shuffle: bool = True, seed: int = 0, rank: int = 0, world: int = 1,
-                 augmenter: Augmenter | None = None, channels_last: bool = False) -> None:
+                 pad: bool = True, augmenter: Augmenter | None = None, channels_last: bool = False) -> None:
         self.subset = subset
         self.batch_size = int(batch_size)
         self.device = device
         self.shuffle = shuffle
         self.seed = seed
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.pad = rank, world, pad
         self.augmenter = augmenter
         self.channels_last = channels_last
         self.images = subset.cache.images
@@ -63,7 +64,7 @@ class BatchLoader:
         self.scale = 1.0 / (255.0 * std)  # pixel -> normalised in one multiply-add
         self.shift = -mean / std
         self.mean, self.std = mean, std
-        per_rank = len(epoch_order(len(subset), 0, seed, False, rank, world))
+        per_rank = len(self.epoch_positions(0))
         self.bounds = batch_bounds(per_rank, self.batch_size)
 
     @property
@@ -75,7 +76,7 @@ class BatchLoader:
 
     def epoch_positions(self, epoch: int) -> np.ndarray:
         """Positions in the subset this process visits in ``epoch``, in order."""
-        return epoch_order(len(self.subset), epoch, self.seed, self.shuffle, self.rank, self.world)
+        return epoch_order(len(self.subset), epoch, self.seed, self.shuffle, self.rank, self.world, self.pad)
 
     def batches(self, epoch: int, start: int = 0,
                 step: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -1,0 +1,54 @@
+"""Writing a run directory while training: whole-line metric appends and atomic status updates,
+so other processes can follow it at any moment."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from studio.engine.atomic import atomic_write_text
+from studio.engine.runs import layout
+from studio.engine.spec.io import dumps
+from studio.engine.spec.model import ModelSpec
+
+
+class RunWriter:
+    """Owns ``directory`` for one training process (rank 0 of a distributed run)."""
+
+    def __init__(self, directory: str | os.PathLike) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._metrics = open(self.directory / layout.METRICS, "ab", buffering=0)  # noqa: SIM115
+        self._log = open(self.directory / layout.LOG, "a", encoding="utf-8")  # noqa: SIM115
+        self._status: dict[str, Any] = {"format": "studio.status/1", "pid": os.getpid(),
+                                        "host": socket.gethostname(), "started": time.time()}
+
+    def write_json(self, name: str, data: Any) -> Path:
+        """Write ``data`` as ``name`` in the run directory, atomically."""
+        return atomic_write_text(self.directory / name, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+    def write_spec(self, spec: ModelSpec) -> None:
+        atomic_write_text(self.directory / layout.SPEC, dumps(spec))
+
+    def log_metrics(self, record: dict[str, Any]) -> None:
+        """Append one record as one line in a single write, so a follower never sees half of it."""
+        self._metrics.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    def log_text(self, line: str) -> None:
+        """A timestamped line in ``log.txt``."""
+        self._log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        self._log.flush()
+
+    def update_status(self, **fields: Any) -> None:
+        """Merge ``fields`` into ``status.json`` and refresh its heartbeat (atomic rename)."""
+        self._status.update(fields)
+        self._status["heartbeat"] = time.time()
+        atomic_write_text(self.directory / layout.STATUS, json.dumps(self._status, indent=1) + "\n")
+
+    def close(self) -> None:
+        self._metrics.close()
+        self._log.close()

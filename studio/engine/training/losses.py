@@ -1,0 +1,91 @@
+"""Task losses per named output (multi-task, weighted) plus the model's regularization losses.
+
+``total = sum(weight_i * loss_i) + model.regularization_loss()``; each part is reported on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from studio.engine.training.config import LossConfig
+from studio.engine.training.fields import ConfigError
+
+CLASSIFICATION = ("cross_entropy", "sigmoid_cross_entropy")
+
+
+@dataclass(frozen=True)
+class Head:
+    """One loss bound to a model output: ``name`` labels its logged value."""
+
+    output: str
+    name: str
+    config: LossConfig
+
+    @property
+    def is_classification(self) -> bool:
+        return self.config.kind in CLASSIFICATION
+
+
+def bind_losses(configs: tuple[LossConfig, ...], output_names: list[str]) -> list[Head]:
+    """Attach each loss to an output (default: cross-entropy on every output)."""
+    if not configs:
+        configs = tuple(LossConfig(output=name) for name in output_names)
+    heads = []
+    for config in configs:
+        output = config.output
+        if output is None:
+            if len(output_names) != 1:
+                raise ConfigError(f"the model has {len(output_names)} outputs ({', '.join(output_names)}): "
+                                  "say which output each loss uses")
+            output = output_names[0]
+        if output not in output_names:
+            raise ConfigError(f"a loss names output '{output}' but the model's outputs are "
+                              f"{', '.join(output_names)}")
+        heads.append(Head(output, config.kind, config))
+    if len(heads) > 1:
+        heads = [Head(h.output, f"{h.output}/{h.config.kind}", h.config) for h in heads]
+    if len({h.name for h in heads}) != len(heads):
+        raise ConfigError("two losses have the same output and kind")
+    return heads
+
+
+def task_loss(config: LossConfig, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """One loss of ``output`` (B, classes) against class ``labels`` (B,)."""
+    output = output.float()
+    if config.kind == "cross_entropy":
+        return F.cross_entropy(output, labels, label_smoothing=config.label_smoothing)
+    target = F.one_hot(labels, output.shape[-1]).to(output.dtype)
+    if config.label_smoothing:
+        target = target * (1 - config.label_smoothing) + config.label_smoothing / output.shape[-1]
+    if config.kind == "sigmoid_cross_entropy":
+        return F.binary_cross_entropy_with_logits(output, target)
+    if config.kind == "l1":
+        return F.l1_loss(output, target)
+    return F.mse_loss(output, target)  # mse and TF-Slim's sum_of_squares (a mean of squares)
+
+
+class LossSet:
+    """Computes the weighted total and the named parts for a batch."""
+
+    def __init__(self, heads: list[Head], regularized: bool) -> None:
+        self.heads = heads
+        self.regularized = regularized
+
+    def __call__(self, outputs: torch.Tensor | dict[str, torch.Tensor], labels: torch.Tensor,
+                 model: torch.nn.Module | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if not isinstance(outputs, dict):
+            outputs = {self.heads[0].output: outputs}
+        parts: dict[str, torch.Tensor] = {}
+        total = None
+        for head in self.heads:
+            value = task_loss(head.config, outputs[head.output], labels)
+            parts[head.name] = value
+            weighted = value * head.config.weight
+            total = weighted if total is None else total + weighted
+        if self.regularized and model is not None:
+            parts["regularization"] = model.regularization_loss()
+            total = total + parts["regularization"]
+        return total, parts
