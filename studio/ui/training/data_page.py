@@ -1,0 +1,147 @@
+"""The Data page: choose the images, check them (the engine decodes them in a worker and reports), see
+the report and an augmentation preview before training."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine.data import AugmentConfig, DataConfig, ImageData, prepare_image_data
+from studio.ui.training.augment_preview import AugmentPreview
+from studio.ui.training.data_form import DataForm
+from studio.ui.training.messages import MessageBar, advise
+from studio.ui.training.report_view import ReportView
+from studio.ui.training.samples import thumbnails_from_data
+from studio.ui.workers import Job, JobFailure
+
+
+class DataPage(QWidget):
+    """Data form + Check data + report + augmentation preview. ``input_shape`` gives the model's
+    per-sample input shape (from the spec) when a check starts."""
+
+    sigChecked = Signal(object)  # ImageData of a successful check
+
+    def __init__(self, input_shape: Callable[[], tuple[int, ...]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._input_shape = input_shape
+        self.data: ImageData | None = None
+        self.job: Job | None = None
+        self.form = DataForm()
+        self.check_button = QPushButton("Check data")
+        self.check_button.setToolTip("Scan and decode the images as training will, and show the report")
+        self.check_button.clicked.connect(self.check)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.messages = MessageBar()
+        self.preview = AugmentPreview()
+        self.report_view = ReportView()
+        self.form.sigChanged.connect(self._form_changed)
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_button)
+        check_row.addWidget(self.progress, 1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 4, 0)
+        left_layout.addWidget(self.form)
+        left_layout.addLayout(check_row)
+        preview_box = QGroupBox("Augmentation preview")
+        QVBoxLayout(preview_box).addWidget(self.preview)
+        left_layout.addWidget(preview_box)
+        left_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(380)
+        splitter = QSplitter()
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.report_view)
+        splitter.setSizes([430, 800])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.messages)
+        layout.addWidget(splitter, 1)
+
+    # ---- configs ---------------------------------------------------------------------------------
+    def set_configs(self, data: DataConfig, augment: AugmentConfig) -> None:
+        self.form.set_configs(data, augment)
+
+    def data_config(self) -> DataConfig:
+        return self.form.data_config()
+
+    def augment_config(self) -> AugmentConfig:
+        return self.form.augment_config()
+
+    # ---- check -----------------------------------------------------------------------------------
+    def check(self) -> Job | None:
+        """Decode and report the chosen data in a worker (None when the form itself is invalid)."""
+        if self.job is not None and self.job.running:
+            return self.job
+        self.messages.clear()
+        try:
+            config = self.form.data_config()
+            shape = self._input_shape()
+        except Exception as exc:  # noqa: BLE001 - shown to the user, see advise()
+            self._failed(JobFailure(str(exc), True, exc, ""))
+            return None
+
+        def work(report):
+            return prepare_image_data(config, shape,
+                                      progress=lambda stage, done, total: report((stage, done, total)))
+
+        self.job = Job(work, name="data-check", parent=self)
+        self.job.sigEvents.connect(self._progress)
+        self.job.sigFinished.connect(self._checked)
+        self.job.sigFailed.connect(self._failed)
+        self.check_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("scanning…")
+        self.progress.show()
+        self.job.start()
+        return self.job
+
+    def _progress(self, events: list) -> None:
+        stage, done, total = events[-1]
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{stage} %v / %m")
+
+    def _checked(self, data: ImageData) -> None:
+        self._end_job()
+        if self.data is not None:
+            self.data.close()
+        self.data = data
+        self.report_view.show_report(data.report.to_dict(), thumbnails_from_data(data))
+        self.preview.set_data(data)
+        self.preview.set_config(self.form.augment_config())
+        self.sigChecked.emit(data)
+
+    def _failed(self, failure: JobFailure) -> None:
+        self._end_job()
+        self.messages.show_advice(advise(failure.message, failure.exception, failure.user_error,
+                                         failure.details))
+
+    def _end_job(self) -> None:
+        self.check_button.setEnabled(True)
+        self.progress.hide()
+
+    def _form_changed(self) -> None:
+        try:
+            self.preview.set_config(self.form.augment_config())
+        except Exception as exc:  # noqa: BLE001 - an invalid value while typing
+            self.messages.show_warning(str(exc))
+
+    def show_report(self, report: dict, thumbnails: list) -> None:
+        """Show a report read from a run directory (no decoded data behind it)."""
+        self.report_view.show_report(report, thumbnails)

@@ -1,0 +1,163 @@
+"""The data report before (or of) a run: counts per class as a bar chart, sample thumbnails per class,
+skipped files with their reasons, image sizes and the engine's warnings.
+
+It shows a report dict (``DataReport.to_dict()``, also ``data_report.json`` of a run) and thumbnails
+the caller made, so a live check and a run directory look the same.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+MAX_TICK_LABELS = 24
+
+
+def report_summary(report: dict[str, Any]) -> str:
+    """Rich text: totals, sizes, modes, input shape, normalisation and split of a report dict."""
+    counts = report.get("counts", {})
+    names = report.get("class_names", [])
+    train, val = sum(counts.get("train", [])), sum(counts.get("val", []))
+    lines = [f"<b>{train:,}</b> training and <b>{val:,}</b> validation images in <b>{len(names)}</b> classes",
+             f"folder: {html.escape(str(report.get('root', '')))}"]
+    if report.get("val_root"):
+        lines.append(f"validation folder: {html.escape(str(report['val_root']))}")
+    split = report.get("split") or {}
+    if split.get("mode") == "fraction":
+        lines.append(f"split: {split.get('fraction', 0):.0%} held out for validation "
+                     f"(seed {split.get('seed')})")
+    sizes = report.get("image_sizes") or {}
+    if sizes:
+        w, h = sizes.get("width", {}), sizes.get("height", {})
+        lines.append(f"source sizes: width {w.get('min')}–{w.get('max')} (mean {w.get('mean')}), "
+                     f"height {h.get('min')}–{h.get('max')} (mean {h.get('mean')})")
+    modes = report.get("modes") or {}
+    if modes:
+        lines.append("modes: " + ", ".join(f"{mode or '?'} {n}" for mode, n in modes.items()))
+    shape = report.get("input_shape")
+    if shape:
+        lines.append(f"decoded to {'×'.join(str(v) for v in shape)} ({report.get('storage', '?')} cache, "
+                     f"{report.get('decode_seconds', 0):.2f} s)")
+    norm = report.get("normalization") or {}
+    if norm.get("mean"):
+        lines.append("normalised with mean " + ", ".join(f"{v:.3f}" for v in norm["mean"])
+                     + " / std " + ", ".join(f"{v:.3f}" for v in norm.get("std", [])))
+    return "<br>".join(lines)
+
+
+class ReportView(QWidget):
+    """Shows one data report; ``show_report(report, thumbnails)``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Choose a folder and press Check data to see what Studio will train on.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #b8860b;")
+        self.warnings.hide()
+        self.chart = pg.PlotWidget(title="Images per class")
+        self.chart.setMinimumHeight(160)
+        self.chart.setMouseEnabled(x=False, y=False)
+        self.chart.addLegend(offset=(-5, 5))
+        self.thumbs = QWidget()
+        self._thumb_grid = QGridLayout(self.thumbs)
+        self._thumb_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.thumbs)
+        self.skipped = QTableWidget(0, 2)
+        self.skipped.setHorizontalHeaderLabels(["skipped file", "reason"])
+        self.skipped.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.skipped.horizontalHeader().setStretchLastSection(True)
+        self.skipped.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.skipped.verticalHeader().hide()
+        self.skipped_title = QLabel("Skipped files: none")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.summary)
+        left_layout.addWidget(self.warnings)
+        left_layout.addWidget(self.chart, 1)
+        left_layout.addWidget(self.skipped_title)
+        left_layout.addWidget(self.skipped, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(QLabel("Samples per class"))
+        right_layout.addWidget(scroll, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([520, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.report: dict[str, Any] | None = None
+
+    def show_report(self, report: dict[str, Any], thumbnails: list[tuple[str, list[QPixmap]]] = ()) -> None:
+        """Fill every part from ``report`` (a DataReport dict) and per-class ``thumbnails``."""
+        self.report = report
+        self.summary.setText(report_summary(report))
+        warnings = report.get("warnings") or []
+        self.warnings.setText("<br>".join("⚠ " + html.escape(w) for w in warnings))
+        self.warnings.setVisible(bool(warnings))
+        self._chart(report)
+        self._skipped(report.get("skipped") or [])
+        self._thumbnails(report, thumbnails)
+
+    def _chart(self, report: dict[str, Any]) -> None:
+        self.chart.clear()
+        names = report.get("class_names", [])
+        counts = report.get("counts", {})
+        train, val = counts.get("train", [0] * len(names)), counts.get("val", [0] * len(names))
+        xs = list(range(len(names)))
+        self.chart.addItem(pg.BarGraphItem(x=xs, height=train, width=0.7, brush="#1f77b4", name="train"))
+        self.chart.addItem(pg.BarGraphItem(x=xs, y0=train, height=val, width=0.7, brush="#ff7f0e",
+                                           name="validation"))
+        step = max(1, len(names) // MAX_TICK_LABELS + (len(names) % MAX_TICK_LABELS > 0))
+        ticks = [(i, names[i][:12]) for i in range(0, len(names), step)]
+        self.chart.getAxis("bottom").setTicks([ticks])
+        self.chart.enableAutoRange()
+
+    def _skipped(self, skipped: list[dict[str, str]]) -> None:
+        self.skipped_title.setText(f"Skipped files: {len(skipped)}" if skipped else "Skipped files: none")
+        self.skipped.setRowCount(len(skipped))
+        for row, entry in enumerate(skipped):
+            self.skipped.setItem(row, 0, QTableWidgetItem(entry.get("path", "")))
+            self.skipped.setItem(row, 1, QTableWidgetItem(entry.get("reason", "")))
+        self.skipped.resizeColumnToContents(0)
+
+    def _thumbnails(self, report: dict[str, Any], thumbnails: list[tuple[str, list[QPixmap]]]) -> None:
+        while self._thumb_grid.count():
+            item = self._thumb_grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        counts = report.get("counts", {})
+        totals = {name: t + v for name, t, v in zip(report.get("class_names", []), counts.get("train", []),
+                                                    counts.get("val", []), strict=False)}
+        for row, (name, pixmaps) in enumerate(thumbnails):
+            title = QLabel(f"<b>{html.escape(name)}</b><br>{totals.get(name, 0):,} images")
+            self._thumb_grid.addWidget(title, row, 0)
+            for col, pixmap in enumerate(pixmaps, start=1):
+                label = QLabel()
+                label.setPixmap(pixmap)
+                label.setToolTip(name)
+                self._thumb_grid.addWidget(label, row, col)

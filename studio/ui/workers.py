@@ -1,0 +1,121 @@
+"""All of the GUI's threading: long engine work runs in a Python thread, its reports reach the GUI in
+batches.
+
+A :class:`Job` runs ``work(report)`` in a daemon thread. ``report(event)`` only appends a plain value
+to a locked list (cheap, no Qt call in the worker); a timer on the GUI thread drains the list every
+``interval_ms`` (50 ms: at most 20 signals a second however fast the worker reports) and emits
+``sigEvents`` with the batch, then ``sigFinished`` or ``sigFailed`` once the work has ended.
+
+    job = Job(lambda report: trainer.run(callback=report), name="training")
+    job.sigEvents.connect(panel.on_events)
+    job.sigFailed.connect(panel.on_failed)
+    job.start()
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from studio.engine.errors import StudioError
+
+Report = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """Why a job ended with an exception: ``message`` for the user, ``user_error`` when it is a
+    StudioError (a problem the user can fix), ``exception`` the original, ``details`` its traceback."""
+
+    message: str
+    user_error: bool
+    exception: BaseException
+    details: str
+
+
+class EventQueue:
+    """A thread-safe list of events: the worker puts, the GUI takes all at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Any] = []
+
+    def put(self, event: Any) -> None:
+        with self._lock:
+            self._items.append(event)
+
+    def take(self) -> list[Any]:
+        with self._lock:
+            items, self._items = self._items, []
+        return items
+
+
+class Job(QObject):
+    """Runs ``work(report)`` in a background thread and delivers its reports on the GUI thread."""
+
+    sigEvents = Signal(list)  # events reported since the last batch (plain values, in order)
+    sigFinished = Signal(object)  # what ``work`` returned
+    sigFailed = Signal(object)  # JobFailure
+
+    def __init__(self, work: Callable[[Report], Any], name: str = "job", interval_ms: int = 50,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._work = work
+        self._queue = EventQueue()
+        self._outcome: tuple[str, Any] | None = None
+        self._thread: threading.Thread | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._drain)
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is not None:
+            raise RuntimeError(f"job {self.name} was already started")
+        self._thread = threading.Thread(target=self._run, name=f"studio-{self.name}", daemon=True)
+        self._timer.start()
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """True from ``start`` until the final signal was emitted."""
+        return self._thread is not None and self._timer.isActive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the thread has ended (its last events are still delivered by the timer);
+        False on timeout."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def flush(self) -> None:
+        """Deliver what is queued now (and the outcome if the thread has ended)."""
+        self._drain()
+
+    def _run(self) -> None:
+        try:
+            result = self._work(self._queue.put)
+            outcome = ("finished", result)
+        except StudioError as exc:
+            outcome = ("failed", JobFailure(str(exc), True, exc, traceback.format_exc()))
+        except BaseException as exc:  # noqa: BLE001 - any failure must reach the GUI, never kill it
+            message = f"{type(exc).__name__}: {exc}"
+            outcome = ("failed", JobFailure(message, False, exc, traceback.format_exc()))
+        self._outcome = outcome
+
+    def _drain(self) -> None:
+        ended = self._outcome is not None  # read before taking: events put before the end are all in
+        events = self._queue.take()
+        if events:
+            self.sigEvents.emit(events)
+        if ended and self._timer.isActive():
+            self._timer.stop()
+            kind, value = self._outcome
+            (self.sigFinished if kind == "finished" else self.sigFailed).emit(value)
