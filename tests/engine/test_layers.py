@@ -81,3 +81,13 @@ def test_even_kernel_same_padding_with_stride_is_refused_clearly():
     b.output("out", x)
     issues = analyze(b.build()).issues
     assert issues and issues[0].node == "conv" and "even kernel" in issues[0].message
+
+
+@pytest.mark.parametrize("stride,message", [(1, "odd pooling window"), (None, "even kernel")])
+def test_even_pooling_window_with_same_padding_is_refused_clearly(stride, message):
+    b = SpecBuilder("bad_pool")
+    x = b.input("image", [3, 8, 8])
+    x = b.layer("pool", "max_pool2d", x, kernel_size=2, stride=stride, padding="same")
+    b.output("out", x)
+    issues = analyze(b.build()).issues
+    assert issues and issues[0].node == "pool" and message in issues[0].message

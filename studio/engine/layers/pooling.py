@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from studio.engine.errors import ShapeError
 from studio.engine.layers.conv import conv_output_hw, conv_padding
 from studio.engine.layers.registry import LayerType, Param, pair, register, require_rank
 
@@ -19,6 +20,8 @@ POOL_PARAMS = (
 
 def _pool_shape(args, inputs):
     require_rank("pooling", inputs["x"], 3)
+    if conv_padding({**args, "stride": args.get("stride") or args["kernel_size"]}) == "same":
+        raise ShapeError("'same' padding needs an odd pooling window; give the padding as numbers")
     return (inputs["x"][0], *conv_output_hw(args, inputs["x"]))
 
 
