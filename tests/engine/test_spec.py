@@ -216,3 +216,23 @@ def test_shared_weights_need_the_owners_input_shape():
     b.output("out", s)
     issue = analyze(b.build()).issues[0]
     assert issue.node == "b" and "[4]" in issue.message and "[3]" in issue.message
+
+
+def test_a_block_can_take_the_block_it_uses_as_a_parameter():
+    b = SpecBuilder("higher_order")
+    plain = b.new_block("plain")
+    plain.output("out", plain.input("x"))
+    doubled = b.new_block("doubled")
+    i = doubled.input("x")
+    doubled.output("out", doubled.layer("sum", "add", [i, i]))
+    outer = b.new_block("outer", inner="plain")
+    outer.output("out", outer.block("body", "$inner", outer.input("x")))
+    x = b.input("image", [2])
+    b.output("out", b.block("b", "outer", b.block("a", "outer", x), inner="doubled"))
+    spec = b.build()
+    model = compile_spec(spec, device="cpu")
+    x = torch.tensor([[1.0, 2.0]])
+    assert torch.equal(model(x), 2 * x)
+    assert model.b.body.block_name == "doubled" and model.b.block_args == {"inner": "doubled"}
+    spec.blocks["outer"].graph.nodes["body"].args["block"] = "$missing"
+    assert any("$missing" in issue.message for issue in analyze(spec).issues)
