@@ -1,37 +1,86 @@
-"""QApplication set-up and the entry point of ``studio gui``."""
+"""QApplication set-up and the entry point of ``studio gui``.
+
+``studio gui [PROJECT] [--demo] [--screenshot PATH [--panel NAME] [--run DIR]]``: with
+``--screenshot`` the window is rendered at a fixed size with panel NAME in front, saved as a PNG,
+and the program exits (no display needed: it falls back to Qt's offscreen platform).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
 
-from studio.engine.spec.analysis import analyze
-from studio.engine.templates import create_template
+from studio.engine.errors import StudioError
+
+SCREENSHOT_SIZE = (1440, 900)
 
 
-class MainWindow(QMainWindow):
-    """Studio's main window."""
+def create_app() -> QApplication:
+    """The application object (created once), named for QSettings, themed."""
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName("Studio")
+    app.setApplicationName("Studio")
+    from studio.ui.settings import AppSettings
+    from studio.ui.theme import apply_theme
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle("Studio")
-        self.resize(1280, 800)
-        spec = create_template("small_cnn")
-        result = analyze(spec)
-        self.setCentralWidget(QLabel(f"{spec.name}: {len(spec.nodes)} nodes, "
-                                     f"{result.total_params:,} parameters"))
+    apply_theme(app, AppSettings().theme())
+    return app
 
 
 def run_app(args) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Studio")
-    app.setOrganizationName("Studio")
-    window = MainWindow()
+    """Open the window as the command line asks; returns the exit code."""
+    if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = create_app()
+    from studio.ui.main_window import MainWindow
+
+    window = MainWindow(restore_layout=not args.screenshot)
+    problem = None
+    try:
+        if args.demo:
+            window.open_demo()
+        elif args.project:
+            window.document.open(args.project)
+            window.settings.add_recent(args.project)
+        if args.run:
+            window.open_run(args.run)
+    except StudioError as exc:
+        if args.screenshot:
+            raise
+        problem = str(exc)
     if args.screenshot:
-        window.show()
-        app.processEvents()
-        window.grab().save(args.screenshot)
+        save_screenshot(window, args.screenshot, args.panel)
         return 0
     window.show()
+    if problem:
+        window.show_error("Cannot open", problem)
+    else:
+        window.offer_recovery()
     return app.exec()
+
+
+def save_screenshot(window, path: str | Path, panel: str = "canvas") -> Path:
+    """Render ``window`` at a fixed size with ``panel`` in front to a PNG file."""
+    app = QApplication.instance()
+    window.resize(*SCREENSHOT_SIZE)
+    window.show_panel(panel)
+    window.show()
+    for _ in range(3):
+        app.processEvents()
+    for view in window.canvases.values():
+        view.fit()
+    app.processEvents()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path)):
+        raise StudioError(f"cannot write the screenshot {path}")
+    window.hide()
+    return path

@@ -1,4 +1,4 @@
-"""Shapes and issues inside a block, seen through one of its uses.
+"""Looking inside composite nodes: a block through one of its uses, a repeat/stack node layer by layer.
 
 A block has no shapes of its own: they come from what a use feeds it. :func:`analyze_block` takes
 the first use it finds (in the model, else inside another analysed block), builds a stand-alone
@@ -12,9 +12,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from studio.engine.layers.registry import Shape
+from studio.engine.errors import StudioError
+from studio.engine.layers.registry import Shape, get_layer
 from studio.engine.spec.analysis import Analysis, analyze
-from studio.engine.spec.model import Graph, ModelSpec, Scope
+from studio.engine.spec.build import NodeInfo
+from studio.engine.spec.model import Graph, ModelSpec, Node, Scope
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,7 @@ def block_context(spec: ModelSpec, name: str, analysis: Analysis | None = None,
     if found is not None:
         return found
     for outer_name, outer in spec.blocks.items():
-        if outer_name == name or not any(n.type == "block" and n.args.get("block") == name
-                                         for n in outer.graph.nodes.values()):
+        if outer_name == name or not any(n.type == "block" for n in outer.graph.nodes.values()):
             continue
         outer_context = block_context(spec, outer_name, analysis, _seen | {name})
         if outer_context is None:
@@ -96,3 +97,22 @@ def _bound(value: Any, bindings: dict[str, Any]) -> Any:
     if isinstance(value, list):
         return [_bound(item, bindings) for item in value]
     return value
+
+
+def instance_shapes(node: Node, info: NodeInfo) -> list[tuple[str, Shape | None]]:
+    """``(child name, output shape)`` for each layer a repeat or stack node stands for."""
+    names = [f"{node.id}_{index}" for index in range(1, node.instance_count + 1)]
+    layer = get_layer(node.type)
+    if node.type == "block" or layer is None or "x" not in info.input_shapes:
+        return [(name, None) for name in names[:-1]] + [(names[-1], info.output_shape)]
+    base = info.values
+    arg_sets = [{**base, **item} for item in node.stack] if node.stack else [base] * node.repeat
+    rows: list[tuple[str, Shape | None]] = []
+    shape: Shape | None = info.input_shapes["x"]
+    for name, values in zip(names, arg_sets, strict=False):
+        try:
+            shape = tuple(layer.shape(values, {"x": shape})) if shape is not None else None
+        except (StudioError, KeyError, TypeError, ValueError):
+            shape = None
+        rows.append((name, shape))
+    return rows

@@ -85,11 +85,21 @@ def fresh_id(graph: Graph, layer_type: str, taken: set[str] | None = None) -> st
     return f"{stem}{index}"
 
 
-def node_ports(spec: ModelSpec, node: Node) -> list[str]:
-    """The input port names of ``node`` (merges: x0, x1, ...; a block use: its block's inputs)."""
+def used_block(spec: ModelSpec, node: Node, block: str | None = None) -> BlockDef | None:
+    """The block a block use node refers to; ``"$param"`` names resolve through the enclosing block
+    ``block``'s parameter defaults."""
+    name = node.args.get("block")
+    if isinstance(name, str) and name.startswith("$") and block in spec.blocks:
+        name = spec.blocks[block].params.get(name[1:])
+    return spec.blocks.get(name) if isinstance(name, str) else None
+
+
+def node_ports(spec: ModelSpec, node: Node, block: str | None = None) -> list[str]:
+    """The input port names of ``node`` in graph ``block`` (merges: x0, x1, ...; a block use: its
+    block's inputs)."""
     if node.type == "block":
-        block = spec.blocks.get(node.args.get("block"))
-        return block.input_ids if block else []
+        used = used_block(spec, node, block)
+        return used.input_ids if used else []
     layer = get_layer(node.type)
     if layer is None:
         return ["x"]
@@ -116,7 +126,7 @@ def connection_problem(spec: ModelSpec, edge: Edge, block: str | None = None) ->
         return "a layer cannot feed itself"
     if not has_output(src):
         return f"'{src.id}' is an output node: it cannot feed other layers"
-    ports = node_ports(spec, dst)
+    ports = node_ports(spec, dst, block)
     if not ports:
         return f"'{dst.id}' takes no inputs"
     if edge.port not in ports:
@@ -150,7 +160,7 @@ def free_port(spec: ModelSpec, node: Node, block: str | None = None) -> str | No
     """The first input port of ``node`` with no connection yet."""
     graph = spec.graph_of(block)
     used = {edge.port for edge in graph.edges if edge.dst == node.id}
-    return next((port for port in node_ports(spec, node) if port not in used), None)
+    return next((port for port in node_ports(spec, node, block) if port not in used), None)
 
 
 # ---- insert into a connection --------------------------------------------------------------------
@@ -160,7 +170,7 @@ def insert_on_edge_ops(spec: ModelSpec, edge: Edge, node: Node, block: str | Non
     """Add ``node`` and put it in the middle of ``edge`` (src -> node -> dst)."""
     if edge not in spec.graph_of(block).edges:
         raise SpecError(f"'{edge.src}' is not connected to '{edge.dst}'")
-    ports = node_ports(spec, node)
+    ports = node_ports(spec, node, block)
     if not ports or not has_output(node):
         raise SpecError(f"a '{node.type}' node cannot be placed inside a connection")
     return [AddNode(node), Disconnect(edge), Connect(Edge(edge.src, node.id, ports[0])),
@@ -177,21 +187,26 @@ def extract_fragment(spec: ModelSpec, node_ids: list[str] | set[str], block: str
     ids = {node.id for node in chosen}
     edges = [edge.to_dict() for edge in graph.edges if edge.src in ids and edge.dst in ids]
     return {"format": FRAGMENT_FORMAT, "nodes": [node.to_dict() for node in chosen], "edges": edges,
-            "blocks": {name: spec.blocks[name].to_dict() for name in used_blocks(spec, chosen)}}
+            "blocks": {name: spec.blocks[name].to_dict() for name in used_blocks(spec, chosen, block)}}
 
 
-def used_blocks(spec: ModelSpec, nodes: list[Node]) -> list[str]:
-    """Names of the blocks ``nodes`` use, directly or through nested blocks, innermost first."""
+def used_blocks(spec: ModelSpec, nodes: list[Node], block: str | None = None) -> list[str]:
+    """Names of the blocks ``nodes`` (of graph ``block``) use, directly, through nested blocks or
+    as block parameters, innermost first."""
     found: list[str] = []
 
-    def visit(node_list: list[Node]) -> None:
+    def visit(node_list: list[Node], owner: str | None) -> None:
         for node in node_list:
-            name = node.args.get("block") if node.type == "block" else None
-            if name in spec.blocks and name not in found:
-                visit(list(spec.blocks[name].graph.nodes.values()))
-                found.append(name)
+            used = used_block(spec, node, owner) if node.type == "block" else None
+            if used is not None and used.name not in found:
+                inner = list(used.graph.nodes.values())
+                for value in used.params.values():  # blocks passed as parameters
+                    if isinstance(value, str) and value in spec.blocks and value not in found:
+                        visit([Node("_", "block", {"block": value})], None)
+                visit(inner, used.name)
+                found.append(used.name)
 
-    visit(nodes)
+    visit(nodes, block)
     return found
 
 

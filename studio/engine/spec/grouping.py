@@ -22,6 +22,7 @@ from studio.engine.spec.edits import (
     RemoveNode,
     apply_ops,
     fresh_copy_id,
+    used_block,
 )
 from studio.engine.spec.layout import apply_layout
 from studio.engine.spec.model import BlockDef, Edge, Graph, ModelSpec, Node, check_id
@@ -136,7 +137,7 @@ def ungroup_ops(spec: ModelSpec, node_id: str, block: str | None = None) -> tupl
     use = spec.node(node_id, block)
     if use.type != "block":
         raise SpecError(f"'{node_id}' is not a block, so it cannot be ungrouped")
-    definition = spec.blocks.get(use.args.get("block"))
+    definition = used_block(spec, use, block)
     if definition is None:
         raise SpecError(f"'{node_id}' uses an unknown block '{use.args.get('block')}'")
     if use.instance_count != 1:

@@ -1,0 +1,526 @@
+"""Studio's main window: the model canvas (with a tab per open block) in the centre, the palette,
+inspector, code view and undo history in docks, and tabs for the panels of later stages
+(training, checkpoints, projector; see :mod:`studio.ui.panels`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QStringListModel, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QCompleter,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QUndoView,
+    QWidget,
+)
+
+from studio import __version__
+from studio.engine.errors import StudioError
+from studio.engine.project import (
+    PROJECT_SUFFIX,
+    Project,
+    ProjectError,
+    Recovery,
+    clear_autosave,
+    find_recoveries,
+    load_recovery,
+    write_autosave,
+)
+from studio.engine.spec.model import ModelSpec, SpecEvent
+from studio.engine.templates import create_template
+from studio.ui.actions import WindowActions
+from studio.ui.canvas.scene import CanvasScene
+from studio.ui.canvas.view import CanvasView
+from studio.ui.code_view import CodeView
+from studio.ui.defaults_dialog import DefaultsDialog
+from studio.ui.document import ProjectDocument
+from studio.ui.inspector import Inspector
+from studio.ui.palette import LayerPalette
+from studio.ui.panels import PANELS, create_panel
+from studio.ui.settings import AppSettings, recovery_dir
+from studio.ui.status import StatusLine
+from studio.ui.theme import apply_theme, canvas_colors
+
+CANVAS = "canvas"
+MODEL_DOCKS = ("palette", "inspector", "code", "history")
+
+
+class MainWindow(QMainWindow):
+    """The window; ``document`` is the open project, ``panels`` the tabs by name."""
+
+    def __init__(self, settings: AppSettings | None = None, restore_layout: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("studio_main_window")
+        self.settings = settings or AppSettings()
+        self.document = ProjectDocument(parent=self)
+        self.panels: dict[str, QWidget] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.canvases: dict[str | None, CanvasView] = {}
+        self._hidden_docks: list[str] = []
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.currentChanged.connect(self._panel_changed)
+        self.canvas_tabs = QTabWidget()
+        self.canvas_tabs.setDocumentMode(True)
+        self.canvas_tabs.setTabsClosable(True)
+        self.canvas_tabs.setTabBarAutoHide(True)
+        self.canvas_tabs.tabCloseRequested.connect(self._close_canvas_tab)
+        self.canvas_tabs.currentChanged.connect(lambda index: self._canvas_changed())
+        self.setCentralWidget(self.tabs)
+        self.inspector = Inspector()
+        self.palette_widget = LayerPalette(self.document.spec)
+        self.code_view = CodeView(self.document.spec)
+        self.history = QUndoView(self.document.undo_stack)
+        self.history.setEmptyLabel("<opened>")
+        self.actions_ = WindowActions(self)
+        self.actions_.build_menus()
+        self.find_box = self.actions_.build_toolbar()
+        self._make_docks()
+        self.status_line = StatusLine(self.settings.batch_size())
+        self.statusBar().addPermanentWidget(self.status_line)
+        self._open_canvas(None)
+        self.add_panel(CANVAS, "Model", self.canvas_tabs)
+        for entry in PANELS:
+            self.add_panel(entry.name, entry.title, create_panel(entry, self))
+        self._connect()
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(self.settings.autosave_seconds() * 1000)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave_timer.start()
+        self._autosave_due = False
+        self.resize(1400, 900)
+        if restore_layout:
+            self.settings.restore_window(self)
+        self.actions_.set_theme_checked(self.settings.theme())
+        self.update_title()
+
+    # ---- layout -------------------------------------------------------------------------------
+    def _make_docks(self) -> None:
+        area = Qt.DockWidgetArea
+        left, right = area.LeftDockWidgetArea, area.RightDockWidgetArea
+        for name, title, widget, where in (("palette", "Layers", self.palette_widget, left),
+                                           ("inspector", "Inspector", self.inspector, right),
+                                           ("code", "Code", self.code_view, right),
+                                           ("history", "History", self.history, right)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{name}")
+            dock.setWidget(widget)
+            self.addDockWidget(where, dock)
+            self.docks[name] = dock
+            self.actions_.docks_menu.addAction(dock.toggleViewAction())
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["code"])
+        self.tabifyDockWidget(self.docks["code"], self.docks["history"])
+        self.docks["inspector"].raise_()
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [230, 340],
+                         Qt.Orientation.Horizontal)
+
+    def add_panel(self, name: str, title: str, widget: QWidget) -> None:
+        """Show ``widget`` as tab ``title``; a panel of the same name (a placeholder) is replaced.
+        ``show_panel(name)`` and ``studio gui --screenshot --panel NAME`` bring it to the front."""
+        old = self.panels.get(name)
+        self.panels[name] = widget
+        widget.setObjectName(widget.objectName() or f"panel_{name}")
+        if old is not None:
+            index = self.tabs.indexOf(old)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, widget, title)
+            old.deleteLater()
+            return
+        self.tabs.addTab(widget, title)
+        self.actions_.add_panel_action(self.tabs.count() - 1, title, lambda: self.show_panel(name))
+
+    def show_panel(self, name: str) -> None:
+        """Bring panel ``name`` (canvas, training, ...; or a dock: palette, inspector, code, history)
+        to the front; StudioError names the known ones."""
+        if name in self.panels:
+            self.tabs.setCurrentWidget(self.panels[name])
+        elif name in self.docks:
+            self.tabs.setCurrentWidget(self.panels[CANVAS])
+            self.show_dock(name)
+        else:
+            known = ", ".join([*self.panels, *self.docks])
+            raise StudioError(f"there is no panel '{name}' (known: {known})")
+
+    def show_dock(self, name: str) -> None:
+        dock = self.docks[name]
+        dock.show()
+        dock.raise_()
+
+    def _panel_changed(self, index: int) -> None:
+        """Model docks show with the canvas only; other panels get the whole window."""
+        on_canvas = self.tabs.widget(index) is self.panels.get(CANVAS)
+        if on_canvas:
+            for name in self._hidden_docks:
+                self.docks[name].show()
+            self._hidden_docks = []
+        elif not self._hidden_docks:
+            self._hidden_docks = [name for name in MODEL_DOCKS if self.docks[name].isVisible()]
+            for name in self._hidden_docks:
+                self.docks[name].hide()
+
+    # ---- canvases -----------------------------------------------------------------------------
+    def scene(self) -> CanvasScene:
+        """The scene of the canvas tab in front."""
+        return self.view().canvas()
+
+    def view(self) -> CanvasView:
+        return self.canvas_tabs.currentWidget()
+
+    def _open_canvas(self, block: str | None) -> CanvasView:
+        if block in self.canvases:
+            view = self.canvases[block]
+        else:
+            scene = CanvasScene(self.document, block, self)
+            view = CanvasView(scene)
+            acts = self.actions_
+            view.menu_actions = [*acts.node_actions[:4], acts.paste, None, *acts.node_actions[4:], None,
+                                 acts.arrange, acts.fit]
+            scene.sigMessage.connect(self.message)
+            scene.sigOpenBlock.connect(self.open_block)
+            scene.selectionChanged.connect(self._update_actions)
+            self.canvases[block] = view
+            title = "Model" if block is None else f"▣ {block}"
+            index = self.canvas_tabs.addTab(view, title)
+            if block is None:
+                bar = self.canvas_tabs.tabBar()
+                bar.setTabButton(index, bar.ButtonPosition.RightSide, None)
+            QTimer.singleShot(0, view.fit)
+        self.canvas_tabs.setCurrentWidget(view)
+        return view
+
+    def open_block(self, name: str) -> None:
+        """Open block ``name`` in its own canvas tab (or bring that tab to the front)."""
+        if name in self.document.spec.blocks:
+            self.show_panel(CANVAS)
+            self._open_canvas(name)
+
+    def open_selected_block(self) -> None:
+        selected = self.scene().selected_ids()
+        if len(selected) == 1:
+            self.scene().open_node(selected[0])
+
+    def _close_canvas_tab(self, index: int) -> None:
+        view = self.canvas_tabs.widget(index)
+        block = next((key for key, value in self.canvases.items() if value is view), None)
+        if block is None:
+            return  # the model's tab stays
+        del self.canvases[block]
+        self.canvas_tabs.removeTab(index)
+        view.canvas().detach()
+        view.deleteLater()
+
+    def _canvas_changed(self) -> None:
+        if self.canvas_tabs.currentWidget() is not None:
+            self.inspector.set_scene(self.scene())
+            self._update_actions()
+
+    def _on_spec_event(self, event: SpecEvent) -> None:
+        if event.kind == "reset":
+            for block in [key for key in self.canvases if key is not None]:
+                self._close_canvas_tab(self.canvas_tabs.indexOf(self.canvases[block]))
+        elif event.kind == "block_removed" and event.block in self.canvases:
+            self._close_canvas_tab(self.canvas_tabs.indexOf(self.canvases[event.block]))
+
+    # ---- signals ------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        doc = self.document
+        doc.sigFileChanged.connect(self.update_title)
+        doc.sigAnalysed.connect(self.status_line.show_analysis)
+        doc.sigAnalysed.connect(self.code_view.show_analysis)
+        doc.sigEdited.connect(self._edited)
+        doc.spec.subscribe(self._on_spec_event)
+        self.status_line.sigShowProblem.connect(self.go_to_node)
+        self.status_line.sigBatchChanged.connect(self.settings.set_batch_size)
+        self.inspector.sigMessage.connect(self.message)
+        self.inspector.sigEditDefaults.connect(self.edit_defaults)
+        self.inspector.sigSelectNode.connect(self.go_to_node)
+        self.palette_widget.sigActivated.connect(self.add_from_palette)
+        self.find_box.returnPressed.connect(lambda: self.find_layer(self.find_box.text()))
+        self.find_model = QStringListModel()
+        completer = QCompleter(self.find_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.activated.connect(self.find_layer)
+        self.find_box.setCompleter(completer)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda scheme: self._follow_system())
+        self.inspector.set_scene(self.scene())
+        self.status_line.show_analysis(doc.analysis)
+
+    def _edited(self) -> None:
+        self._autosave_due = True
+        self.find_model.setStringList(sorted(self.scene().graph.nodes))
+
+    def _update_actions(self) -> None:
+        scene = self.scene()
+        selected = scene.selected_ids()
+        nodes = [scene.graph.nodes[i] for i in selected if i in scene.graph.nodes]
+        single = nodes[0] if len(nodes) == 1 else None
+        for action in (self.actions_.cut, self.actions_.copy, self.actions_.duplicate, self.actions_.group):
+            action.setEnabled(bool(nodes))
+        self.actions_.delete.setEnabled(bool(nodes) or bool(scene.selected_edges()))
+        self.actions_.ungroup.setEnabled(single is not None and single.type == "block")
+        self.actions_.open_block.setEnabled(single is not None and single.type == "block")
+        self.actions_.unroll.setEnabled(single is not None and single.instance_count > 1)
+        self.actions_.rename.setEnabled(single is not None)
+
+    def message(self, text: str) -> None:
+        """Show a short message in the status bar."""
+        self.statusBar().showMessage(text, 8000)
+
+    def update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.title}[*] — Studio")
+        self.setWindowModified(self.document.modified)
+
+    # ---- editing ------------------------------------------------------------------------------
+    def add_from_palette(self, kind: str, name: str) -> None:
+        """Enter or double-click in the palette: add below the selected layer of the canvas."""
+        self.show_panel(CANVAS)
+        scene = self.scene()
+        if kind == "template":
+            bottom = max((n.pos[1] for n in scene.graph.nodes.values()), default=-110.0)
+            scene.select(scene.run(lambda: scene.editor.add_template(name, (0.0, bottom + 140.0))) or [])
+        else:
+            scene.add_after_selection(f"block:{name}" if kind == "block" else name)
+        self.view().setFocus()
+
+    def group_selection(self) -> None:
+        scene = self.scene()
+        if not scene.selected_ids():
+            self.message("Select the layers to group first")
+            return
+        suggestion = scene.editor.fresh_block_name()
+        name, ok = QInputDialog.getText(self, "Group into block", "Name of the new block:", text=suggestion)
+        if ok and name.strip():
+            scene.group_selection(name.strip())
+
+    def edit_defaults(self) -> None:
+        scene = self.scene()
+        owner = f"block {scene.block}" if scene.block else f"model {self.document.spec.name}"
+        dialog = DefaultsDialog(scene.graph.defaults, owner, self)
+        if dialog.exec():
+            scene.run(lambda: scene.editor.set_defaults(dialog.result_scopes()))
+
+    def focus_find(self) -> None:
+        self.find_model.setStringList(sorted(self.scene().graph.nodes))
+        self.find_box.setFocus()
+        self.find_box.selectAll()
+
+    def find_layer(self, text: str) -> bool:
+        """Select and centre the first layer whose id (or else type) matches ``text``."""
+        text = text.strip().lower()
+        nodes = self.scene().graph.nodes.values()
+        match = (next((n for n in nodes if n.id.lower() == text), None)
+                 or next((n for n in nodes if text in n.id.lower()), None)
+                 or next((n for n in nodes if text in n.type.lower()), None)) if text else None
+        if match is None:
+            self.message(f"No layer matches '{text}'")
+            return False
+        self.view().center_on_node(match.id)
+        self.view().setFocus()
+        return True
+
+    def go_to_node(self, node_id: str) -> None:
+        if node_id:
+            self.show_panel(CANVAS)
+            self.canvas_tabs.setCurrentWidget(self.canvases[None])
+            self.view().center_on_node(node_id)
+
+    def focus_rename(self) -> None:
+        self.show_dock("inspector")
+        if self.inspector.id_edit is not None:
+            self.inspector.id_edit.setFocus()
+            self.inspector.id_edit.selectAll()
+
+    def toggle_minimap(self) -> None:
+        mode = "on" if self.actions_.minimap.isChecked() else "off"
+        for view in self.canvases.values():
+            view.set_minimap_mode(mode)
+
+    def set_theme(self, name: str) -> None:
+        self.settings.set_theme(name)
+        self.actions_.set_theme_checked(name)
+        self._apply_theme()
+
+    def _follow_system(self) -> None:
+        if self.settings.theme() == "system":
+            self._apply_theme()
+
+    def _apply_theme(self) -> None:
+        apply_theme(QApplication.instance(), self.settings.theme())
+        colors = canvas_colors()
+        for view in self.canvases.values():
+            view.canvas().set_colors(colors)
+            view.resetCachedContent()
+
+    # ---- files --------------------------------------------------------------------------------
+    def new_project(self) -> None:
+        if self.maybe_save():
+            self.document.replace(Project(ModelSpec("untitled")))
+
+    def new_from_template(self, name: str) -> None:
+        if self.maybe_save():
+            self.document.replace(Project(create_template(name)))
+            self._fit_soon()
+
+    def open_demo(self) -> None:
+        """The demo project: the small CNN on the demo Fashion-MNIST folder."""
+        self.document.replace(demo_project())
+        self._fit_soon()
+
+    def open_run(self, path: str | Path) -> None:
+        """Show run directory ``path`` in every panel that can (``open_run``); StudioError if none."""
+        if not Path(path).is_dir():
+            raise StudioError(f"{path} is not a run directory")
+        takers = [panel for panel in self.panels.values() if hasattr(panel, "open_run")]
+        for panel in takers:
+            panel.open_run(Path(path))
+        if not takers:
+            self.message(f"No panel can show runs yet ({path})")
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        start = str(self.document.path.parent) if self.document.path else str(Path.home())
+        kinds = "Studio projects (*.studio);;Model specs (*.json);;All files (*)"
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, kinds)
+        if path:
+            self.open_path(path, ask=False)
+
+    def open_path(self, path: str | Path, ask: bool = True) -> bool:
+        """Open a project or spec file; False (with a message) when it cannot be read."""
+        if ask and not self.maybe_save():
+            return False
+        try:
+            self.document.open(path)
+        except StudioError as exc:
+            self.show_error(f"Cannot open {path}", str(exc))
+            return False
+        self.settings.add_recent(path)
+        self._fit_soon()
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        start = self.document.path or Path.home() / f"{self.document.spec.name}{PROJECT_SUFFIX}"
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", str(start), "Studio projects (*.studio)")
+        if not path:
+            return False
+        if not path.endswith(PROJECT_SUFFIX):
+            path += PROJECT_SUFFIX
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except ProjectError as exc:
+            self.show_error("Cannot save", str(exc))
+            return False
+        self.settings.add_recent(path)
+        clear_autosave(recovery_dir())
+        self.message(f"Saved {path}")
+        return True
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False when the user cancels."""
+        if not self.document.modified:
+            return True
+        answer = self.ask_save()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def ask_save(self) -> str:
+        """'save', 'discard' or 'cancel' (a dialog; tests replace this method)."""
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.document.title}?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+    def show_error(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)
+
+    def _fit_soon(self) -> None:
+        QTimer.singleShot(0, lambda: self.canvases[None].fit())
+
+    # ---- autosave and recovery ----------------------------------------------------------------
+    def autosave_now(self) -> Path | None:
+        """Write the autosave file when there are unsaved edits since the last one."""
+        if not (self._autosave_due and self.document.modified):
+            return None
+        self._autosave_due = False
+        try:
+            return write_autosave(self.document.project, self.document.path, recovery_dir())
+        except ProjectError as exc:
+            self.message(str(exc))
+            return None
+
+    def offer_recovery(self) -> bool:
+        """On start: offer to restore work a crashed session left; True when something was restored."""
+        for recovery in find_recoveries(recovery_dir()):
+            answer = self.ask_restore(recovery)
+            if answer == "later":
+                continue
+            if answer == "restore":
+                try:
+                    project = load_recovery(recovery)
+                except StudioError as exc:
+                    self.show_error("Cannot restore", str(exc))
+                    continue
+                self.document.replace(project, recovery.source, modified=True)
+                self._autosave_due = True
+                self.autosave_now()
+                recovery.path.unlink(missing_ok=True)
+                self._fit_soon()
+                return True
+            recovery.path.unlink(missing_ok=True)
+        return False
+
+    def ask_restore(self, recovery: Recovery) -> str:
+        """'restore', 'discard' or 'later' (a dialog; tests replace this method)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Restore unsaved work",
+                          f"Studio did not close properly. Restore the unsaved work on {recovery.label}?",
+                          parent=self)
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return "restore" if box.clickedButton() is restore else "discard" if box.clickedButton() is discard \
+            else "later"
+
+    # ---- closing ------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.settings.save_window(self)
+        self.settings.sync()
+        clear_autosave(recovery_dir())
+        self.autosave_timer.stop()
+        for view in self.canvases.values():
+            view.canvas().detach()
+        event.accept()
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Studio", f"<b>Studio {__version__}</b><br>Build, train and inspect "
+                          "neural networks on PyTorch, visually.")
+
+
+def demo_project() -> Project:
+    """The demo project (small CNN + demo data) from the training engine's demo helpers when present."""
+    try:
+        from studio.engine.demo import demo_data_dir, demo_spec
+    except ImportError:
+        return Project(create_template("small_cnn"))
+    return Project(demo_spec(), data_dir=str(demo_data_dir()))

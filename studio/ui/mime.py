@@ -1,0 +1,49 @@
+"""Drag-and-drop and clipboard payloads: palette entries and copied layers."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QMimeData
+
+PALETTE_MIME = "application/x-studio-palette"
+FRAGMENT_MIME = "application/x-studio-fragment"
+
+
+def palette_mime(kind: str, name: str) -> QMimeData:
+    """Mime data for dragging a palette entry: ``kind`` is layer, block or template."""
+    data = QMimeData()
+    data.setData(PALETTE_MIME, json.dumps({"kind": kind, "name": name}).encode())
+    data.setText(name)
+    return data
+
+
+def palette_entry(data: QMimeData) -> dict | None:
+    """The ``{"kind", "name"}`` a palette drag carries, or None for other drags."""
+    if not data.hasFormat(PALETTE_MIME):
+        return None
+    try:
+        entry = json.loads(bytes(data.data(PALETTE_MIME)).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(entry, dict) or entry.get("kind") not in ("layer", "block", "template"):
+        return None
+    return entry
+
+
+def fragment_mime(fragment: dict) -> QMimeData:
+    """Clipboard data for copied layers (also as JSON text, so it can be pasted elsewhere)."""
+    text = json.dumps(fragment)
+    data = QMimeData()
+    data.setData(FRAGMENT_MIME, text.encode())
+    data.setText(text)
+    return data
+
+
+def fragment_text(data: QMimeData | None) -> str:
+    """The fragment JSON on the clipboard ('' when there is none)."""
+    if data is None:
+        return ""
+    if data.hasFormat(FRAGMENT_MIME):
+        return bytes(data.data(FRAGMENT_MIME)).decode(errors="replace")
+    return data.text() if data.hasText() else ""
