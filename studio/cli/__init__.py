@@ -13,7 +13,7 @@ import sys
 from studio import __version__
 from studio.engine.errors import StudioError
 
-COMMAND_MODULES = ["gui", "templates", "model"]
+COMMAND_MODULES = ["gui", "templates", "model", "ckpt"]
 
 
 def build_parser() -> argparse.ArgumentParser:

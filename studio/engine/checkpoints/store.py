@@ -167,8 +167,16 @@ class CheckpointStore:
 
     def load_spec(self, info: CheckpointInfo) -> ModelSpec | None:
         """The model spec recorded with ``info``, if one was."""
-        data = read_sidecar(info.sidecar).get("spec")
-        return spec_from_dict(data) if data is not None else None
+        return recorded_spec(info.path)
+
+
+def recorded_spec(weights: str | os.PathLike) -> ModelSpec | None:
+    """The spec in the sidecar beside a Studio checkpoint's weights file (None for other files)."""
+    sidecar = Path(weights).with_suffix(".json")
+    if not NAME_PATTERN.match(sidecar.stem) or not sidecar.is_file():
+        return None
+    data = read_sidecar(sidecar).get("spec")
+    return spec_from_dict(data) if data is not None else None
 
 
 def checkpoints_dir(path: str | os.PathLike) -> Path:
