@@ -236,3 +236,12 @@ def test_a_block_can_take_the_block_it_uses_as_a_parameter():
     assert model.b.body.block_name == "doubled" and model.b.block_args == {"inner": "doubled"}
     spec.blocks["outer"].graph.nodes["body"].args["block"] = "$missing"
     assert any("$missing" in issue.message for issue in analyze(spec).issues)
+
+
+def test_argument_issues_name_the_argument():
+    spec = tiny_spec()
+    spec.set_arg("conv1", "out_channels", 0)
+    spec.set_arg("fc", "colour", "red")
+    issues = {issue.node: issue for issue in analyze(spec).issues}
+    assert issues["conv1"].arg == "out_channels"
+    assert issues["fc"].arg == "colour" and "no argument 'colour'" in issues["fc"].message

@@ -36,6 +36,14 @@ POST_ACTIVATIONS = {
 }
 
 
+class ArgError(SpecError):
+    """A problem with one argument of a node (``arg`` names it, so the inspector can point at it)."""
+
+    def __init__(self, message: str, arg: str) -> None:
+        super().__init__(message)
+        self.arg = arg
+
+
 @dataclass
 class Issue:
     """A located problem: which node (None for the whole model), which argument, what is wrong."""
@@ -147,7 +155,7 @@ class SpecWalker:
             try:
                 result = self._node(node, graph, context, shapes, info, input_shapes)
             except (ShapeError, SpecError) as exc:
-                report(node_id, str(exc))
+                report(node_id, str(exc), getattr(exc, "arg", None))
                 result = None
             except (ValueError, TypeError, RuntimeError) as exc:  # torch refusing arguments
                 report(node_id, f"cannot build this layer: {exc}")
@@ -258,12 +266,12 @@ class SpecWalker:
             raise SpecError(f"refers to block parameter ${exc.args[0]}, which is not defined") from None
         for name in node.args:
             if name not in known:
-                raise SpecError(f"'{node.type}' has no argument '{name}'")
+                raise ArgError(f"'{node.type}' has no argument '{name}'", name)
         if block is None:
             for name, arg in resolved.items():
                 message = layer.param(name).check(arg.value)
                 if message:
-                    raise SpecError(message)
+                    raise ArgError(message, name)
         return resolved
 
     def _check_ports(self, node: Node, graph: Graph, ports: list[str]) -> None:
