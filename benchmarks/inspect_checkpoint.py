@@ -8,22 +8,13 @@ Listing reads only the safetensors header; one tensor's statistics read only tha
 from __future__ import annotations
 
 import tempfile
-import time
+import timeit
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from studio.engine.checkpoints.inspector import CheckpointInspector
-
-
-def best_of(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def list_and_one_stat(path: Path) -> None:
@@ -43,9 +34,9 @@ def main() -> None:
         path = Path(tmp) / "big.safetensors"
         save_file({f"layer{i}.weight": torch.randn(256, 256) for i in range(500)}, str(path))
         size = path.stat().st_size
-        t_list = best_of(lambda: list_only(path))
-        t_one = best_of(lambda: list_and_one_stat(path))
-        t_base = best_of(lambda: load_file(str(path)))
+        t_list = min(timeit.repeat(lambda: list_only(path), number=1, repeat=5))
+        t_one = min(timeit.repeat(lambda: list_and_one_stat(path), number=1, repeat=5))
+        t_base = min(timeit.repeat(lambda: load_file(str(path)), number=1, repeat=5))
     print(f"file: 500 tensors, {size / 1e6:.0f} MB")
     print(f"list names/shapes/dtypes       : {t_list * 1e3:8.2f} ms")
     print(f"list + statistics of one tensor: {t_one * 1e3:8.2f} ms")
