@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from studio.engine.checkpoints.reader import CheckpointSource, as_reader
+from studio.engine.checkpoints.reader import CheckpointSource, reading
 
 Progress = Callable[[float, str], None]
 
@@ -41,9 +41,7 @@ class TensorDiff:
 def diff_checkpoints(a: CheckpointSource, b: CheckpointSource,
                      progress: Progress | None = None) -> list[TensorDiff]:
     """Per-tensor differences between A and B (paths, readers, state_dicts or models), A's order first."""
-    reader_a, close_a = as_reader(a)
-    reader_b, close_b = as_reader(b)
-    try:
+    with reading(a) as reader_a, reading(b) as reader_b:
         names_a, names_b = reader_a.names(), reader_b.names()
         in_a = set(names_a)
         names = names_a + [name for name in names_b if name not in in_a]
@@ -53,11 +51,6 @@ def diff_checkpoints(a: CheckpointSource, b: CheckpointSource,
             if progress is not None:
                 progress((index + 1) / len(names), name)
         return out
-    finally:
-        if close_a:
-            reader_a.close()
-        if close_b:
-            reader_b.close()
 
 
 def diff_with_model(checkpoint: CheckpointSource, model: nn.Module,

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from safetensors.torch import load_file
 from studio.engine.atomic import atomic_write
 from studio.engine.checkpoints.code_bundle import load_bundle, script_generated, write_bundle
 from studio.engine.checkpoints.errors import CheckpointError
-from studio.engine.checkpoints.reader import CheckpointSource, as_reader
+from studio.engine.checkpoints.reader import CheckpointSource, reading
 from studio.engine.checkpoints.verify import (
     compare,
     compare_tensors,
@@ -66,11 +66,12 @@ class ExportResult:
 
 def export_model(spec: ModelSpec | None, weights: CheckpointSource, format: str,
                  out: str | os.PathLike, *, opset: int = DEFAULT_OPSET, script: bool = False,
-                 progress: Progress | None = None) -> ExportResult:
+                 dynamic_batch: bool = True, progress: Progress | None = None) -> ExportResult:
     """Export ``weights`` (a checkpoint path, reader, state_dict or model) of ``spec`` to ``out``.
 
     ``spec`` may be None only for ``safetensors`` and ``pt``: the reloaded tensors are then compared
     instead of model outputs. ``script=True`` scripts (rather than traces) TorchScript.
+    ``dynamic_batch=False`` gives ONNX a fixed batch size of 1.
     """
     if format not in FORMATS:
         raise CheckpointError(f"unknown export format '{format}' (formats: {', '.join(FORMATS)})")
@@ -88,7 +89,7 @@ def export_model(spec: ModelSpec | None, weights: CheckpointSource, format: str,
     with warnings.catch_warnings():  # torch's deprecation notices for jit/ONNX are not the user's to act on
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        result = writer(opset=opset, script=script)
+        result = writer(opset=opset, script=script, dynamic_batch=dynamic_batch)
     report(1.0, f"exported {format}: max difference {result.max_abs_diff:.3g}")
     return result
 
@@ -156,26 +157,28 @@ class _Job:
         diff = self._file(lambda tmp: torch.jit.save(module, str(tmp)), verify)
         return self._result("torchscript", diff, f"torch.jit.load ({'scripted' if script else 'traced'})")
 
-    def onnx(self, opset: int = DEFAULT_OPSET, **_) -> ExportResult:
+    def onnx(self, opset: int = DEFAULT_OPSET, dynamic_batch: bool = True, **_) -> ExportResult:
         import onnxruntime
 
         names = list(self.model.output_names)
-        axes = {name: {0: "batch"} for name in [*self.inputs, *names]}
+        axes = {name: {0: "batch"} for name in [*self.inputs, *names]} if dynamic_batch else None
+        batch = self.check_batch if dynamic_batch else 1  # a fixed-size export is checked at its size
+        trace = tuple(self._trace_inputs()) if dynamic_batch else tuple(v[:1] for v in self.inputs.values())
+        reference = {name: value[:batch] for name, value in self.reference.items()}
 
         def write(tmp: Path) -> None:
             with torch.no_grad():
-                torch.onnx.export(self.model, tuple(self._trace_inputs()), str(tmp), dynamo=False,
-                                  opset_version=opset, input_names=list(self.inputs), output_names=names,
-                                  dynamic_axes=axes)
+                torch.onnx.export(self.model, trace, str(tmp), dynamo=False, opset_version=opset,
+                                  input_names=list(self.inputs), output_names=names, dynamic_axes=axes)
 
         def verify(tmp: Path) -> float:
             session = onnxruntime.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-            produced = session.run(names, {k: v.numpy() for k, v in self.inputs.items()})
-            return compare(self.reference, named_outputs([torch.from_numpy(a) for a in produced], names),
-                           "ONNX")
+            produced = session.run(names, {k: v[:batch].numpy() for k, v in self.inputs.items()})
+            return compare(reference, named_outputs([torch.from_numpy(a) for a in produced], names), "ONNX")
 
         diff = self._file(write, verify)
-        return self._result("onnx", diff, f"onnxruntime {onnxruntime.__version__}", opset=opset)
+        result = self._result("onnx", diff, f"onnxruntime {onnxruntime.__version__}", opset=opset)
+        return replace(result, batch=batch)
 
     def code(self, **_) -> ExportResult:
         out = self.out
@@ -207,12 +210,8 @@ class _Job:
 
 
 def _state_dict(weights: CheckpointSource) -> dict[str, torch.Tensor]:
-    reader, close = as_reader(weights)
-    try:
+    with reading(weights) as reader:
         return reader.state_dict()
-    finally:
-        if close:
-            reader.close()
 
 
 def _fresh_model(spec: ModelSpec, state: dict[str, torch.Tensor]) -> torch.nn.Module:

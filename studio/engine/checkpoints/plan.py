@@ -14,7 +14,7 @@ from typing import Any
 
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.mapping import NameMapping
-from studio.engine.checkpoints.reader import CheckpointSource, as_reader
+from studio.engine.checkpoints.reader import CheckpointSource, reading
 from studio.engine.checkpoints.selection import Selection
 
 Shape = tuple[int, ...]
@@ -126,16 +126,9 @@ def plan_restore(model: CheckpointSource, source: CheckpointSource, selection: S
 
     Reads only names and shapes: no tensor data of the checkpoint is loaded.
     """
-    model_reader, close_model = as_reader(model)
-    reader, close = as_reader(source)
-    try:
+    with reading(model) as model_reader, reading(source) as reader:
         return make_plan({e.name: e.shape for e in model_reader.entries()},
                          {e.name: e.shape for e in reader.entries()}, selection, mapping)
-    finally:
-        if close:
-            reader.close()
-        if close_model:
-            model_reader.close()
 
 
 def _shape(shapes: Mapping[str, Shape], name: str | None) -> Shape | None:

@@ -14,7 +14,8 @@ import math
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,15 +161,22 @@ class StateDictReader(CheckpointReader):
 CheckpointSource = str | os.PathLike | CheckpointReader | Mapping[str, torch.Tensor] | nn.Module
 
 
-def as_reader(source: CheckpointSource) -> tuple[CheckpointReader, bool]:
-    """A reader for a path, reader, state_dict or model, and whether the caller must close it."""
+@contextmanager
+def reading(source: CheckpointSource) -> Iterator[CheckpointReader]:
+    """A reader for a path, reader, state_dict or model; closed afterwards if opened here."""
     if isinstance(source, CheckpointReader):
-        return source, False
+        yield source
+        return
     if isinstance(source, nn.Module):
-        return StateDictReader(source.state_dict(), type(source).__name__), True
-    if isinstance(source, Mapping):
-        return StateDictReader(source, "state_dict"), True
-    return open_checkpoint(source), True
+        reader: CheckpointReader = StateDictReader(source.state_dict(), type(source).__name__)
+    elif isinstance(source, Mapping):
+        reader = StateDictReader(source, "state_dict")
+    else:
+        reader = open_checkpoint(source)
+    try:
+        yield reader
+    finally:
+        reader.close()
 
 
 def open_checkpoint(path: str | os.PathLike) -> CheckpointReader:

@@ -18,7 +18,7 @@ from torch import nn
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.mapping import NameMapping
 from studio.engine.checkpoints.plan import RestorePlan, plan_restore
-from studio.engine.checkpoints.reader import CheckpointSource, as_reader
+from studio.engine.checkpoints.reader import CheckpointSource, reading
 from studio.engine.checkpoints.selection import Selection
 
 Progress = Callable[[float, str], None]
@@ -51,16 +51,12 @@ def apply_plan(model: nn.Module, plan: RestorePlan, source: CheckpointSource, *,
         more = f" (and {len(mismatches) - 5} more)" if len(mismatches) > 5 else ""
         raise CheckpointError(f"{len(mismatches)} tensors differ in shape, nothing restored: {listed}{more}")
     todo = plan.of_status("restore")
-    reader, close = as_reader(source)
-    try:
-        values = {}
+    values = {}
+    with reading(source) as reader:
         for index, entry in enumerate(todo):
             values[entry.name] = reader.tensor(entry.source)
             if progress is not None:
                 progress((index + 1) / (2 * len(todo)), f"reading {entry.source}")
-    finally:
-        if close:
-            reader.close()
     frozen = []
     with torch.no_grad():
         for index, entry in enumerate(todo):
@@ -78,13 +74,9 @@ def restore(model: nn.Module, source: CheckpointSource, selection: Selection | N
             mapping: NameMapping | None = None, *, on_mismatch: str = "skip", freeze: bool = False,
             progress: Progress | None = None) -> RestoreResult:
     """Plan and apply in one call (keep the result's plan to show what happened)."""
-    reader, close = as_reader(source)
-    try:
+    with reading(source) as reader:
         plan = plan_restore(model, reader, selection, mapping)
         return apply_plan(model, plan, reader, on_mismatch=on_mismatch, freeze=freeze, progress=progress)
-    finally:
-        if close:
-            reader.close()
 
 
 def freeze(model: nn.Module, names: Iterable[str] | Selection) -> list[str]:
