@@ -147,3 +147,18 @@ def test_freeze_restored_then_unfreeze():
     assert len(unfreeze(model)) == 3 and all(p.requires_grad for p in model.parameters())
     with pytest.raises(CheckpointError, match="no parameter"):
         freeze(model, ["nope"])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_weights_store_restore_and_export(tmp_path):
+    from studio.engine.checkpoints import CheckpointStore
+    from studio.engine.checkpoints.diff import diff_with_model
+    from studio.engine.checkpoints.export import export_model
+
+    trained = Net(3).cuda()
+    info = CheckpointStore(tmp_path).save(1, trained.state_dict())
+    model = Net(3).cuda()
+    restore(model, info.path)
+    assert all(d.status == "same" for d in diff_with_model(info.path, model))
+    result = export_model(None, model, "safetensors", tmp_path / "w.safetensors")
+    assert result.max_abs_diff == 0.0
