@@ -1,0 +1,83 @@
+"""t-SNE through openTSNE, streaming intermediate layouts so a view can animate them.
+
+Same optimisation as ``openTSNE.TSNE(...).fit`` with its defaults, run phase by phase so that the
+PCA initialisation can be reported first (iteration 0, within milliseconds), then a layout every
+``every`` iterations while the early-exaggeration and normal phases run. ``should_stop`` is polled
+at each report; a stopped run returns its last layout with ``complete=False``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+from studio.engine.projector.errors import ProjectorError
+from studio.engine.projector.projection import Projection, check_features
+
+LayoutCallback = Callable[[Projection], None]
+
+
+def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, iterations: int = 500,
+         early_iterations: int = 250, learning_rate: float | str = "auto", seed: int = 0, every: int = 10,
+         n_jobs: int | None = None,
+         on_layout: LayoutCallback | None = None,
+         should_stop: Callable[[], bool] | None = None) -> Projection:
+    """Embed ``features`` with t-SNE in ``dims`` dimensions (the defaults are openTSNE's).
+
+    ``on_layout`` receives every intermediate layout (a copy, safe to hand to another thread).
+    Perplexity is lowered for tiny sets (at most (N - 1) / 3), and the value used is recorded.
+    """
+    try:
+        from openTSNE import TSNE, affinity, initialization
+        from openTSNE.tsne import OptimizationInterrupt
+    except ImportError:
+        raise ProjectorError("t-SNE needs the optional package openTSNE: pip install studio[tsne]") from None
+    x = check_features(features, dims, minimum=4)
+    perplexity = float(min(perplexity, (len(x) - 1) / 3))
+    gradient = "bh" if dims == 3 or len(x) < 10_000 else "fft"
+    params = {"dims": dims, "perplexity": perplexity, "iterations": iterations,
+              "early_iterations": early_iterations, "learning_rate": learning_rate, "initialization": "pca",
+              "negative_gradient_method": gradient}
+    total = early_iterations + iterations
+    stop = should_stop or (lambda: False)
+    state = {"offset": 0, "last": None}
+
+    def report(iteration: int, error: float | None, coords: np.ndarray, complete: bool = False) -> Projection:
+        layout = Projection(np.array(coords, dtype=np.float32), "tsne", seed, params, iteration=iteration,
+                            total_iterations=total, complete=complete,
+                            error=None if error is None else float(error))
+        state["last"] = layout
+        if on_layout is not None and not complete:
+            on_layout(layout)
+        return layout
+
+    def callback(iteration: int, error: float, embedding: np.ndarray) -> bool:
+        report(state["offset"] + iteration, error, embedding)
+        return bool(stop())
+
+    try:
+        init = initialization.pca(x, dims, random_state=seed)
+        report(0, None, init)
+        if stop():
+            return state["last"]
+        jobs = n_jobs or os.cpu_count() or 1
+        affinities = affinity.MultiscaleMixture(x, perplexity, n_jobs=jobs, random_state=seed)
+        if stop():
+            return state["last"]
+        model = TSNE(dims, perplexity=perplexity, n_iter=iterations, early_exaggeration_iter=early_iterations,
+                     learning_rate=learning_rate,
+                     negative_gradient_method=gradient, n_jobs=jobs, random_state=seed,
+                     callbacks=callback, callbacks_every_iters=every)
+        embedding = model.prepare_initial(affinities=affinities, initialization=init)
+        embedding.optimize(early_iterations, exaggeration=model.early_exaggeration,
+                           momentum=model.initial_momentum, inplace=True, propagate_exception=True)
+        state["offset"] = early_iterations
+        embedding.optimize(iterations, exaggeration=model.exaggeration, momentum=model.final_momentum,
+                           inplace=True, propagate_exception=True)
+    except OptimizationInterrupt:
+        return state["last"]
+    except (ValueError, MemoryError) as exc:
+        raise ProjectorError(f"t-SNE failed: {exc}") from None
+    return report(total, embedding.kl_divergence, embedding, complete=True)
