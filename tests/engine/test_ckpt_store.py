@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
@@ -118,6 +119,8 @@ def test_bad_arguments_are_clear(tmp_path):
         CheckpointStore(tmp_path, best_mode="up")
     with pytest.raises(CheckpointError, match="not a tensor"):
         CheckpointStore(tmp_path).save(1, {"w": [1, 2]})
+    with pytest.raises(CheckpointError, match=r"training_state\['rng'\]\[1\] is a numpy.ndarray"):
+        CheckpointStore(tmp_path).save(1, weights(1), training_state={"rng": ("MT19937", np.zeros(3))})
     with pytest.raises(CheckpointError, match="metric 'm'"):
         CheckpointStore(tmp_path).save(1, weights(1), metrics={"m": object()})
     assert CheckpointStore(tmp_path / "none").list() == []

@@ -64,6 +64,8 @@ class CheckpointStore:
         """Write the checkpoint of ``step`` (replacing one of the same step), then prune old ones."""
         if step < 0:
             raise CheckpointError(f"step must be >= 0, got {step}")
+        if training_state is not None:
+            _check_plain(training_state, "training_state")
         self.directory.mkdir(parents=True, exist_ok=True)
         stem = checkpoint_stem(step)
         sidecar = self.directory / f"{stem}.json"
@@ -202,6 +204,23 @@ def _plain_metrics(metrics: dict) -> dict[str, Any]:
             except (TypeError, ValueError):
                 raise CheckpointError(f"metric '{key}' is not a number or text: {value!r}") from None
     return plain
+
+
+PLAIN_LEAVES = (type(None), bool, int, float, str, bytes, torch.Tensor, torch.Size, torch.dtype, torch.device)
+
+
+def _check_plain(value: Any, where: str) -> None:
+    """Refuse what ``torch.load(weights_only=True)`` could not read back (it would break resuming)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_plain(key, where)
+            _check_plain(item, f"{where}[{key!r}]")
+    elif isinstance(value, list | tuple | set):
+        for index, item in enumerate(value):
+            _check_plain(item, f"{where}[{index}]")
+    elif not isinstance(value, PLAIN_LEAVES):
+        raise CheckpointError(f"{where} is a {type(value).__module__}.{type(value).__name__}; training "
+                              "state may hold only tensors, numbers, strings and lists/dicts of them")
 
 
 def _best_step(infos: list[CheckpointInfo], metric: str | None, mode: str) -> int | None:
