@@ -7,6 +7,7 @@
 from studio.engine.training.config import (
     CheckpointConfig,
     EarlyStoppingConfig,
+    InitConfig,
     LossConfig,
     OptimizerConfig,
     ScheduleConfig,
@@ -31,7 +32,7 @@ from studio.engine.training.trainer import Trainer, TrainResult
 
 __all__ = [
     "CheckpointConfig", "CheckpointEvent", "ConfigError", "DataReportEvent", "EarlyStoppingConfig",
-    "EpochEvent", "EvalEvent", "Event", "FailedEvent", "FinishedEvent", "LossConfig", "OptimizerConfig",
-    "ProgressEvent", "ScheduleConfig", "StateEvent", "StepEvent", "TrainConfig", "TrainResult", "Trainer",
-    "WarningEvent", "load_config",
+    "EpochEvent", "EvalEvent", "Event", "FailedEvent", "FinishedEvent", "InitConfig", "LossConfig",
+    "OptimizerConfig", "ProgressEvent", "ScheduleConfig", "StateEvent", "StepEvent", "TrainConfig",
+    "TrainResult", "Trainer", "WarningEvent", "load_config",
 ]

@@ -106,6 +106,19 @@ class EarlyStoppingConfig:
 
 
 @dataclass(frozen=True)
+class InitConfig:
+    """Fine-tuning (TF-Slim's ``init_fn``): before the first step, the model tensors chosen by
+    ``include``/``exclude`` get the ``checkpoint`` tensors named through ``mapping`` (a NameMapping
+    document); ``freeze`` keeps the restored parameters from training. Re-applied on resume."""
+
+    checkpoint: str
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    mapping: Any = None
+    freeze: bool = False
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything a run needs besides the model spec. The budget is ``steps`` when given, else
     ``epochs``. ``device`` auto | cpu | cuda | cuda:N; ``amp``/``channels_last`` auto = on for CUDA."""
@@ -129,6 +142,7 @@ class TrainConfig:
     amp: str = "auto"
     channels_last: str = "auto"
     threads: int | None = None
+    init: tuple[InitConfig, ...] = ()  # restores applied in order to the fresh model
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:

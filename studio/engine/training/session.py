@@ -12,6 +12,9 @@ from typing import Any
 import torch
 
 from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
+from studio.engine.checkpoints.mapping import NameMapping
+from studio.engine.checkpoints.restore import restore
+from studio.engine.checkpoints.selection import Selection
 from studio.engine.compiler import compile_spec
 from studio.engine.data import (
     Augmenter,
@@ -149,6 +152,10 @@ def _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume
     model = compile_spec(spec, device=device)
     heads = bind_losses(config.losses, model.output_names)
     check_outputs(spec, heads, num_classes, emit)
+    for index, init in enumerate(config.init):
+        emit(ProgressEvent("restore", index, len(config.init)))
+        restore(model, init.checkpoint, Selection(init.include, init.exclude),
+                NameMapping.from_dict(init.mapping or {}), freeze=init.freeze)
     if checkpoint is not None:
         weights = CheckpointStore(checkpoint.path.parent).load_weights(checkpoint)
         try:
