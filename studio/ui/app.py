@@ -75,6 +75,9 @@ def save_screenshot(window, path: str | Path, panel: str = "canvas") -> Path:
     window.show()
     for _ in range(3):
         app.processEvents()
+    front = window.panels.get(panel)
+    if hasattr(front, "wait_idle"):  # a panel that fills itself in the background finishes first
+        front.wait_idle()
     for view in window.canvases.values():
         view.fit()
     app.processEvents()

@@ -19,6 +19,8 @@ from studio.ui.theme import category_color
 
 BADGE_RADIUS = 8.0
 ROW = 14.0
+MARK_TEXT = {"restored": "⟲ restored", "frozen": "❄ frozen"}
+MARK_COLORS = {"restored": "#2e8b57", "frozen": "#3d7fd1"}
 
 
 class PortItem(QGraphicsItem):
@@ -95,6 +97,7 @@ class NodeItem(QGraphicsItem):
         self.expanded = False
         self.info: NodeInfo | None = None
         self.issues: list[Issue] = []
+        self.marks: tuple[str, ...] = ()  # labels drawn under the node, e.g. restored, frozen
         self._node = node
         self._signature: tuple = ()
         self._rows: list[tuple[str, str]] = []
@@ -123,6 +126,13 @@ class NodeItem(QGraphicsItem):
         """Show what analysis found; repaints only when something visible changed."""
         self.info, self.issues = info, issues
         self._refresh()
+
+    def set_marks(self, marks: tuple[str, ...]) -> None:
+        """Small labels on the node's lower edge (the checkpoint panel marks restored and frozen
+        layers); a "frozen" mark also tints the node."""
+        if tuple(marks) != self.marks:
+            self.marks = tuple(marks)
+            self.update()
 
     def toggle_expanded(self) -> None:
         """Show or hide the layers of a repeat/stack node in place."""
@@ -249,6 +259,7 @@ class NodeItem(QGraphicsItem):
             painter.setFont(header_font)
             painter.setPen(QColor("white"))
             painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
+            self._paint_marks(painter, rect)
             self._paint_badge(painter, rect, messages, colors)
             return
         painter.setFont(small_font)
@@ -278,7 +289,27 @@ class NodeItem(QGraphicsItem):
             painter.setPen(colors.subtext)
             for name, port in self.in_ports.items():
                 painter.drawText(QRectF(port.pos().x() + 7, -14, 60, 12), Qt.AlignmentFlag.AlignLeft, name)
+        self._paint_marks(painter, rect)
         self._paint_badge(painter, rect, messages, colors)
+
+    def _paint_marks(self, painter: QPainter, rect: QRectF) -> None:
+        if "frozen" in self.marks:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(80, 150, 230, 40))
+            painter.drawRoundedRect(rect, style.CORNER, style.CORNER)
+        font = style.fonts()[2]
+        painter.setFont(font)
+        left = rect.left() + 8
+        for mark in self.marks:
+            text = MARK_TEXT.get(mark, mark)
+            width = QFontMetricsF(font).horizontalAdvance(text) + 10
+            pill = QRectF(left, rect.bottom() - 7, width, 14)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(MARK_COLORS.get(mark, "#6b6b6b")))
+            painter.drawRoundedRect(pill, 7, 7)
+            painter.setPen(QColor("white"))
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
+            left += width + 4
 
     def _paint_rows(self, painter: QPainter, rect: QRectF, rows, font, colors) -> None:
         top = rect.top() + style.NODE_HEIGHT

@@ -50,6 +50,7 @@ class CanvasScene(QGraphicsScene):
         self.editor = GraphEditor(document, block)
         self.colors = canvas_colors()
         self.nodes: dict[str, NodeItem] = {}
+        self.node_marks: dict[str, tuple[str, ...]] = {}  # node id -> marks (see set_node_marks)
         self.edge_items: dict[Edge, EdgeItem] = {}
         self.analysis: Analysis | None = None
         self.note = ""
@@ -100,6 +101,14 @@ class CanvasScene(QGraphicsScene):
         item = NodeItem(node, node_ports(self.spec, node, self.block))
         self.addItem(item)
         self.nodes[node_id] = item
+        item.set_marks(self.node_marks.get(node_id, ()))
+
+    def set_node_marks(self, marks: dict[str, tuple[str, ...]]) -> None:
+        """Labels under nodes, e.g. ``{"conv1": ("restored", "frozen")}`` from the checkpoint panel;
+        nodes not named lose theirs."""
+        self.node_marks = dict(marks)
+        for node_id, item in self.nodes.items():
+            item.set_marks(self.node_marks.get(node_id, ()))
 
     def _add_edge(self, edge: Edge) -> None:
         src, dst = self.nodes.get(edge.src), self.nodes.get(edge.dst)
