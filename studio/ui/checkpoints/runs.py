@@ -1,0 +1,189 @@
+"""The browser tree: runs and their checkpoints (step, epoch, time, metrics, size, best/last marks),
+plus checkpoint files opened from disk. It watches the runs' folders, so checkpoints written by a
+training in progress (in this window, on the command line or by torchrun) appear as they land."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
+
+from studio.engine.checkpoints.info import CheckpointInfo
+from studio.engine.checkpoints.inspector import list_run
+from studio.engine.checkpoints.store import checkpoints_dir
+from studio.engine.runs import RunReader
+from studio.ui.format import bytes_text
+
+COLUMNS = ("Checkpoint", "Step", "Epoch", "Saved", "Metrics", "Size")
+NAME, STEP, EPOCH, SAVED, METRICS, SIZE = range(len(COLUMNS))
+PATH_ROLE = Qt.ItemDataRole.UserRole
+FILES = "Opened files"
+
+
+def metrics_text(metrics: dict, limit: int = 3) -> str:
+    """``{"val/accuracy": 0.9123, ...}`` -> ``val/accuracy 0.912 · ...`` (the first ``limit``)."""
+    parts = [f"{key} {value:.3g}" if isinstance(value, float) else f"{key} {value}"
+             for key, value in sorted(metrics.items())]
+    return " · ".join(parts[:limit]) + (" …" if len(parts) > limit else "")
+
+
+def time_text(stamp: float) -> str:
+    if not stamp:
+        return ""
+    same_day = time.localtime(stamp)[:3] == time.localtime()[:3]
+    return time.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M", time.localtime(stamp))
+
+
+class RunBrowser(QTreeWidget):
+    """Runs (top level) with their checkpoints, and single files under "Opened files"."""
+
+    sigSelectionChanged = Signal(list)  # [Path] of the selected checkpoint files, in click order
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(len(COLUMNS))
+        self.setHeaderLabels(COLUMNS)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setUniformRowHeights(True)
+        self.setRootIsDecorated(True)
+        for column, width in ((NAME, 220), (STEP, 60), (EPOCH, 50), (SAVED, 70), (METRICS, 200)):
+            self.setColumnWidth(column, width)
+        self.runs: dict[Path, QTreeWidgetItem] = {}
+        self._files: QTreeWidgetItem | None = None
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.directoryChanged.connect(lambda _: self._refresh_timer.start())
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(300)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self.itemSelectionChanged.connect(lambda: self.sigSelectionChanged.emit(self.selected_paths()))
+
+    # ---- content ------------------------------------------------------------------------------
+    def add_run(self, path: str | Path) -> QTreeWidgetItem:
+        """Show run folder ``path`` (or a bare checkpoints folder) with its checkpoints."""
+        path = Path(path).resolve()
+        item = self.runs.get(path)
+        if item is None:
+            item = QTreeWidgetItem([path.name])
+            item.setToolTip(NAME, str(path))
+            font = item.font(NAME)
+            font.setBold(True)
+            item.setFont(NAME, font)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.insertTopLevelItem(len(self.runs), item)
+            self.runs[path] = item
+            for folder in (path, checkpoints_dir(path)):
+                if folder.is_dir() and str(folder) not in self._watcher.directories():
+                    self._watcher.addPath(str(folder))
+        self._fill_run(path, item)
+        item.setExpanded(True)
+        return item
+
+    def add_file(self, path: str | Path) -> QTreeWidgetItem:
+        """Show a single checkpoint file (already checked readable by the caller)."""
+        path = Path(path).resolve()
+        if self._files is None:
+            self._files = QTreeWidgetItem([FILES])
+            self._files.setFlags(self._files.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.addTopLevelItem(self._files)
+        for index in range(self._files.childCount()):
+            if self._files.child(index).data(NAME, PATH_ROLE) == str(path):
+                return self._files.child(index)
+        item = QTreeWidgetItem([path.name])
+        item.setData(NAME, PATH_ROLE, str(path))
+        item.setToolTip(NAME, str(path))
+        try:
+            item.setText(SIZE, bytes_text(path.stat().st_size))
+            item.setText(SAVED, time_text(path.stat().st_mtime))
+        except OSError:
+            pass
+        self._files.addChild(item)
+        self._files.setExpanded(True)
+        return item
+
+    def refresh(self) -> None:
+        """Re-read every run's checkpoint list (keeps the selection)."""
+        selected = {str(p) for p in self.selected_paths()}
+        self.blockSignals(True)
+        for path, item in self.runs.items():
+            self._fill_run(path, item)
+            for folder in (path, checkpoints_dir(path)):
+                if folder.is_dir() and str(folder) not in self._watcher.directories():
+                    self._watcher.addPath(str(folder))
+        for item in self._checkpoint_items():
+            item.setSelected(item.data(NAME, PATH_ROLE) in selected)
+        self.blockSignals(False)
+        now = {str(p) for p in self.selected_paths()}
+        if now != selected:
+            self.sigSelectionChanged.emit(self.selected_paths())
+
+    def _fill_run(self, path: Path, item: QTreeWidgetItem) -> None:
+        infos = list_run(path)
+        status = RunReader(path).status()
+        state = status.state if status is not None else ""
+        item.setText(STEP, "")
+        item.setText(METRICS, state)
+        item.setText(SIZE, bytes_text(sum(info.size for info in infos)) if infos else "")
+        item.setText(SAVED, f"{len(infos)} saved" if infos else "none yet")
+        known = {item.child(i).data(NAME, PATH_ROLE): item.child(i) for i in range(item.childCount())}
+        wanted = [str(info.path) for info in infos]
+        for key, child in known.items():
+            if key not in wanted:
+                item.removeChild(child)
+        for index, info in enumerate(infos):
+            child = known.get(str(info.path))
+            if child is None:
+                child = QTreeWidgetItem()
+                child.setData(NAME, PATH_ROLE, str(info.path))
+                item.insertChild(index, child)
+            self._fill_checkpoint(child, info)
+
+    def _fill_checkpoint(self, child: QTreeWidgetItem, info: CheckpointInfo) -> None:
+        marks = (["★ best"] if info.is_best else []) + (["last"] if info.is_last else [])
+        child.setText(NAME, info.name + ("   " + " · ".join(marks) if marks else ""))
+        child.setText(STEP, str(info.step))
+        child.setText(EPOCH, f"{info.epoch:g}")
+        child.setText(SAVED, time_text(info.time))
+        child.setText(METRICS, metrics_text(info.metrics))
+        child.setText(SIZE, bytes_text(info.size))
+        child.setToolTip(NAME, f"{info.path}\nsaved because: {info.reason}")
+        child.setToolTip(METRICS, "\n".join(f"{k}: {v}" for k, v in sorted(info.metrics.items())))
+        child.setForeground(NAME, QBrush(QColor("#b8860b")) if info.is_best else QBrush())
+        for column in (STEP, EPOCH, SIZE):
+            child.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    # ---- selection ----------------------------------------------------------------------------
+    def _checkpoint_items(self) -> list[QTreeWidgetItem]:
+        items = []
+        for index in range(self.topLevelItemCount()):
+            top = self.topLevelItem(index)
+            items.extend(top.child(i) for i in range(top.childCount()))
+        return items
+
+    def selected_paths(self) -> list[Path]:
+        """The selected checkpoint files, top to bottom (older steps first within a run)."""
+        return [Path(item.data(NAME, PATH_ROLE)) for item in self._checkpoint_items() if item.isSelected()]
+
+    def select_path(self, path: str | Path, add: bool = False) -> bool:
+        """Select the row of checkpoint file ``path`` (added to the selection with ``add``)."""
+        for item in self._checkpoint_items():
+            if Path(item.data(NAME, PATH_ROLE)) == Path(path).resolve():
+                if not add:
+                    self.clearSelection()
+                item.setSelected(True)
+                self.setCurrentItem(item, 0, self.selectionModel().SelectionFlag.NoUpdate)
+                self.scrollToItem(item)
+                return True
+        return False
+
+    def select_best_or_last(self) -> bool:
+        """Select the first run's best checkpoint, else its last (for --run screenshots)."""
+        for path in self.runs:
+            infos = list_run(path)
+            chosen = next((i for i in infos if i.is_best), infos[-1] if infos else None)
+            if chosen is not None:
+                return self.select_path(chosen.path)
+        return False

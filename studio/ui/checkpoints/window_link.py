@@ -1,0 +1,60 @@
+"""How the checkpoint panel joins the main window: the live model is the window's document's model,
+restored and frozen layers are marked on the canvas, the project's runs are listed, and "Fine-tune
+from here" hands the restore steps to the project's training configuration (``TrainConfig.init``)
+and brings the training panel to the front."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from studio.engine.runs import list_runs
+from studio.engine.training.config import InitConfig
+
+if TYPE_CHECKING:
+    from studio.ui.checkpoints.panel import CheckpointPanel
+
+
+class WindowLink(QObject):
+    """Keeps ``panel`` and ``window`` in step (owned by the panel)."""
+
+    def __init__(self, window, panel: CheckpointPanel) -> None:
+        super().__init__(panel)
+        self.window, self.panel = window, panel
+        panel.live.sigChanged.connect(self.show_marks)
+        panel.sigFineTune.connect(self.fine_tune)
+        window.document.sigFileChanged.connect(self.sync_runs)
+        self.sync_runs()
+
+    def show_marks(self) -> None:
+        """Restored / frozen marks on the model canvas's nodes."""
+        view = self.window.canvases.get(None)
+        if view is not None:
+            view.scene().set_node_marks(self.panel.live.node_marks())
+
+    def sync_runs(self) -> None:
+        """List the project's runs (and any run folders beside the project file)."""
+        document = self.window.document
+        paths = [document.project.resolve(run, document.path) for run in document.project.runs]
+        if document.path is not None:
+            paths += list_runs(document.path.parent / "runs")
+        for path in paths:
+            if path.is_dir() and path.resolve() not in self.panel.browser.runs:
+                self.panel.add_run(path)
+
+    def fine_tune(self, step: InitConfig) -> None:
+        """Start the next training run from the restores applied so far (their rules, replayed)."""
+        document = self.window.document
+        training = dict(document.project.training)
+        training["init"] = [dataclasses.asdict(one) for one in self.panel.live.steps]
+        document.project.training = training
+        document.mark_modified()
+        frozen = any(one.freeze for one in self.panel.live.steps)
+        self.window.message(f"The next training run starts from the restored weights"
+                            f"{' with the restored layers frozen' if frozen else ''}: set the data and "
+                            "click Train.")
+        if "training" in self.window.panels:
+            self.window.show_panel("training")
+
