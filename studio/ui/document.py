@@ -33,7 +33,7 @@ class ProjectDocument(QObject):
         self.project = Project(self.spec)
         self.path: Path | None = None
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.sigFileChanged.emit())
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._analysis: Analysis | None = None
         self._extra_changes = False  # changes outside the undo stack (e.g. a recovered autosave)
         self._timer = QTimer(self)
@@ -74,6 +74,12 @@ class ProjectDocument(QObject):
         self.sigFileChanged.emit()
         return target
 
+    def mark_modified(self) -> None:
+        """A change outside the undo stack (e.g. the training settings) needs saving."""
+        if not self._extra_changes:
+            self._extra_changes = True
+            self.sigFileChanged.emit()
+
     def push(self, command: QUndoCommand) -> None:
         """Run ``command`` and put it on the undo stack."""
         self.undo_stack.push(command)
@@ -100,6 +106,9 @@ class ProjectDocument(QObject):
         self._analysis = analyze(self.spec)
         self.sigAnalysed.emit(self._analysis)
         return self._analysis
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.sigFileChanged.emit()
 
     def _on_event(self, event: SpecEvent) -> None:
         if event.kind != "node_moved":

@@ -66,3 +66,15 @@ def choose_device(requested: str = "auto", local_rank: int = 0, amp: str = "auto
     if use_cl:
         description += ", channels_last"
     return DeviceSetup(device, description, amp_dtype, use_cl)
+
+
+def list_devices() -> list[tuple[str, str]]:
+    """``(value, description)`` of the devices a run can use: auto, cpu and each CUDA GPU with its
+    name and memory (what the GUI's device menu offers)."""
+    devices = [("auto", "auto (GPU when present, else CPU)"), ("cpu", "CPU")]
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            memory = props.total_memory / 2**30
+            devices.append((f"cuda:{index}", f"cuda:{index}  {props.name} ({memory:.0f} GB)"))
+    return devices

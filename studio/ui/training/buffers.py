@@ -26,6 +26,7 @@ class CurveBuffer:
         self._level = 0  # at level L >= 1 a stored pair spans 2 ** (L + 1) raw points
         self._pending: list[tuple[float, float, float]] = []
         self.count = 0  # raw points appended
+        self.version = 0  # bumped on every change: views redraw when it moved
         self.last: tuple[float, float, float] | None = None
 
     def __len__(self) -> int:
@@ -39,6 +40,7 @@ class CurveBuffer:
     def append(self, step: float, epoch: float, value: float) -> None:
         point = (float(step), float(epoch), float(value))
         self.count += 1
+        self.version += 1
         self.last = point
         self._pending.append(point)
         if len(self._pending) >= self.block:
@@ -47,6 +49,18 @@ class CurveBuffer:
 
     def clear(self) -> None:
         self._stored, self._level, self._pending, self.count, self.last = 0, 0, [], 0, None
+        self.version += 1
+
+    def truncate(self, step: float) -> None:
+        """Forget the points after ``step`` (a run resumed from an earlier checkpoint repeats them)."""
+        keep = self._data[:self._stored, 0] <= step
+        kept = self._data[:self._stored][keep]
+        self._stored = len(kept)
+        self._data[:self._stored] = kept
+        self._pending = [point for point in self._pending if point[0] <= step]
+        self.count = self._stored + len(self._pending)  # now counts drawn points, a lower bound
+        self.last = self._pending[-1] if self._pending else (tuple(kept[-1]) if len(kept) else None)
+        self.version += 1
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, epochs, values) of the stored points followed by the pending ones (copies)."""
@@ -131,7 +145,6 @@ class RunCurves:
         self.buffers: dict[str, CurveBuffer] = {}
         self._smoothers = {name: Smoother(smoothing) for name in smoothed}
         self._capacity = capacity
-        self.version = 0  # bumped on every change: views redraw when it moved
 
     def add(self, name: str, step: float, epoch: float, value: float) -> None:
         smoother = self._smoothers.get(name)
@@ -139,13 +152,16 @@ class RunCurves:
             self._buffer(name + RAW_SUFFIX).append(step, epoch, value)
             value = smoother(value)
         self._buffer(name).append(step, epoch, value)
-        self.version += 1
+
+    def truncate(self, step: float) -> None:
+        """Forget every point after ``step`` (see :meth:`CurveBuffer.truncate`)."""
+        for buffer in self.buffers.values():
+            buffer.truncate(step)
 
     def clear(self) -> None:
         self.buffers.clear()
         for smoother in self._smoothers.values():
             smoother.reset()
-        self.version += 1
 
     def __contains__(self, name: str) -> bool:
         return name in self.buffers

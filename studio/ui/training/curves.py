@@ -52,7 +52,7 @@ class CurvesView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._runs: list[tuple[str, RunCurves]] = []
-        self._drawn: dict[tuple[str, str], int] = {}  # (run, series) -> buffer length drawn
+        self._drawn: dict[tuple[str, str], int] = {}  # (run, series) -> buffer version drawn
         self._items: dict[tuple[str, str], pg.PlotDataItem] = {}
         self._column = 0  # 0: steps, 1: epochs
         self._hover_x: tuple[str, float] | None = None
@@ -120,9 +120,9 @@ class CurvesView(QWidget):
         for index, (label, curves) in enumerate(self._runs):
             for name, buffer in list(curves.buffers.items()):
                 key = (label, name)
-                if self._drawn.get(key) == buffer.count:
+                if self._drawn.get(key) == buffer.version:
                     continue
-                self._drawn[key] = buffer.count
+                self._drawn[key] = buffer.version
                 item = self._items.get(key) or self._make_item(index, label, name)
                 if item is not None:
                     self._set_data(item, name, buffer.arrays())

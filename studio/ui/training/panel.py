@@ -1,0 +1,425 @@
+"""The training panel: data, settings, Train/Pause/Resume/Stop with progress, live curves, results and
+the runs list. It drives the engine (Trainer, predictions, run directories) and shows what it reports.
+
+Plugged into the main window through :func:`create_panel` (see :mod:`studio.ui.panels`);
+``open_run(path)`` follows a run directory (``studio gui --panel training --run DIR``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine.errors import StudioError
+from studio.engine.runs import new_run_dir
+from studio.engine.training import (
+    CheckpointEvent,
+    DataReportEvent,
+    EvalEvent,
+    FailedEvent,
+    FinishedEvent,
+    ProgressEvent,
+    StepEvent,
+    TrainConfig,
+    WarningEvent,
+)
+from studio.engine.training.fields import to_plain
+from studio.engine.training.session import input_shape_of
+from studio.ui.training import project_settings as ps
+from studio.ui.training.curves import CurvesView
+from studio.ui.training.data_page import DataPage
+from studio.ui.training.evaluate_dialog import EvaluateDialog
+from studio.ui.training.messages import MessageBar, advise
+from studio.ui.training.predict_job import PredictionsRunner
+from studio.ui.training.progress_view import ProgressView
+from studio.ui.training.records import event_record
+from studio.ui.training.results_view import ResultsView
+from studio.ui.training.resume import resume_setup
+from studio.ui.training.run_control import TrainingRun
+from studio.ui.training.run_watch import WatchedRun
+from studio.ui.training.runs_list import RunsList
+from studio.ui.training.runs_pane import RunsPane
+from studio.ui.training.samples import thumbnails_from_folder
+from studio.ui.training.settings_form import SettingsForm
+from studio.ui.workers import JobFailure
+
+STOP_WAIT_SECONDS = 300.0
+
+
+class TrainingPanel(QWidget):
+    """Click-to-train on the window's project (``document``: spec, training settings, runs)."""
+
+    sigRunEnded = Signal(object)  # TrainResult or JobFailure of a run started here
+
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.run: TrainingRun | None = None
+        self._loading = False
+        self._project_key: tuple | None = None
+        self.messages = MessageBar()
+        self.train_button = QPushButton("▶ Train")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton("■ Stop")
+        self.train_button.setToolTip("Train the model on the canvas with the Data and Settings pages")
+        self.stop_button.setToolTip("Save a checkpoint and stop")
+        self.progress = ProgressView()
+        self.state_label = QLabel()
+        self.stale_label = QLabel()
+        self.stale_label.setWordWrap(True)
+        self.stale_label.setStyleSheet("color: #b8860b;")
+        self.data_page = DataPage(lambda: input_shape_of(self.document.spec))
+        self.settings_form = SettingsForm()
+        self.curves = CurvesView()
+        self.results = ResultsView()
+        self.runs_list = RunsList()
+        self.runs = RunsPane(self.runs_list, self)
+        self.predictor = PredictionsRunner(self)
+        self.tabs = QTabWidget()
+        for widget, title in ((self.data_page, "Data"), (self.settings_form, "Settings"),
+                              (self.curves, "Curves"), (self.results, "Results")):
+            self.tabs.addTab(widget, title)
+        self._layout()
+        self._connect()
+        self.load_project()
+        self._set_state("idle")
+
+    def _layout(self) -> None:
+        controls = QHBoxLayout()
+        for button in (self.train_button, self.pause_button, self.resume_button, self.stop_button):
+            controls.addWidget(button)
+        controls.addWidget(self.progress, 1)
+        controls.addWidget(self.state_label)
+        runs_box = QWidget()
+        runs_layout = QVBoxLayout(runs_box)
+        runs_layout.setContentsMargins(0, 0, 0, 0)
+        runs_layout.addWidget(QLabel("<b>Runs</b> (select several to compare)"))
+        runs_layout.addWidget(self.runs_list, 1)
+        splitter = QSplitter()
+        splitter.addWidget(runs_box)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 1080])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.messages)
+        layout.addLayout(controls)
+        layout.addWidget(self.stale_label)
+        layout.addWidget(splitter, 1)
+        self.stale_label.hide()
+
+    def _connect(self) -> None:
+        self.train_button.clicked.connect(lambda: self.train())
+        self.pause_button.clicked.connect(self.pause)
+        self.resume_button.clicked.connect(self.resume)
+        self.stop_button.clicked.connect(self.stop)
+        self.data_page.form.demo_button.clicked.connect(self.use_demo_data)
+        self.data_page.form.sigChanged.connect(self.save_settings)
+        self.data_page.sigChecked.connect(lambda data: self.settings_form.set_train_size(len(data.train)))
+        self.settings_form.sigChanged.connect(self.save_settings)
+        self.runs_list.sigSelection.connect(self.show_runs)
+        self.runs_list.sigResume.connect(self.resume_run)
+        self.runs.sigMessage.connect(self.messages.show_info)
+        self.runs.sigRemoved.connect(self._run_removed)
+        self.runs.watcher.sigUpdated.connect(self._runs_updated)
+        self.results.sigPredict.connect(self.compute_predictions)
+        self.results.sigEvaluate.connect(self.evaluate_checkpoint)
+        self.predictor.sigResult.connect(self._predictions_ready)
+        self.predictor.sigFailed.connect(self._show_failure)
+        self.predictor.sigProgress.connect(self.progress.preparing)
+        self.document.sigFileChanged.connect(self._document_changed)
+        self.document.sigEdited.connect(self._spec_edited)
+
+    # ---- project ---------------------------------------------------------------------------------
+    def load_project(self) -> None:
+        """Show the project's settings and runs (on start and when another project is opened)."""
+        self._project_key = (self.document.path, id(self.document.project))
+        self._loading = True
+        config, warning = ps.config_from_project(self.document.project, self.document.path)
+        self.data_page.set_configs(config.data, config.augment)
+        self.settings_form.set_config(config)
+        self._loading = False
+        if warning:
+            self.messages.show_warning(warning)
+        for path in ps.project_runs(self.document.project, self.document.path):
+            self.runs.follow(path)
+        self.runs.watcher.poll()
+
+    def config(self) -> TrainConfig:
+        """The configuration of the Data and Settings pages (StudioError when a value is invalid)."""
+        return dataclasses.replace(self.settings_form.config(), data=self.data_page.data_config(),
+                                   augment=self.data_page.augment_config())
+
+    def save_settings(self) -> None:
+        """Keep the settings in the project (saved with it)."""
+        if self._loading:
+            return
+        try:
+            config = self.config()
+        except StudioError:
+            return  # the form shows what is wrong; the project keeps the last valid settings
+        if ps.store_config(self.document.project, config):
+            self.document.mark_modified()
+
+    def use_demo_data(self) -> None:
+        from studio.engine.demo import demo_data_dir
+
+        try:
+            self.data_page.form.folder.setText(str(demo_data_dir()))
+        except StudioError as exc:
+            self.messages.show_warning(str(exc))
+
+    def _document_changed(self) -> None:
+        if self._project_key != (self.document.path, id(self.document.project)):
+            self.load_project()
+
+    def _spec_edited(self) -> None:
+        if self.run is not None and self.run.active:
+            self.stale_label.setText("⚠ The model was edited after this run started: the run goes on with "
+                                     "the model as it was when Train was pressed (saved in its run folder).")
+            self.stale_label.show()
+
+    # ---- training --------------------------------------------------------------------------------
+    def train(self, resume_from: Path | None = None) -> TrainingRun | None:
+        """Start training the canvas model (or resume run ``resume_from``); None with a message when
+        the settings cannot be used."""
+        if self.run is not None and self.run.active:
+            return self.run
+        self.messages.clear()
+        try:
+            if resume_from is None:
+                config, spec = self.config(), self.document.spec.copy()
+                run_dir = new_run_dir(ps.runs_root(self.document.path), spec.name or "run")
+            else:
+                config, spec = resume_setup(resume_from, self.ask_more_epochs)
+                run_dir = resume_from
+        except StudioError as exc:
+            self.messages.show_advice(advise(str(exc), exc))
+            return None
+        if config is None:
+            return None
+        changed = ps.store_config(self.document.project, config) if resume_from is None else False
+        if ps.remember_run(self.document.project, self.document.path, run_dir) or changed:
+            self.document.mark_modified()
+        self.run = TrainingRun(spec, config, run_dir, resume=resume_from, parent=self)
+        self.run.sigEvents.connect(self._on_events)
+        self.run.sigState.connect(self._set_state)
+        self.run.sigEnded.connect(self._on_ended)
+        watched = self.runs.follow(run_dir, live=True)
+        self.runs.busy_runs.add(watched.path)
+        if resume_from is None:
+            watched.curves.clear()
+        self.runs_list.select([watched.path])
+        self.stale_label.hide()
+        self.progress.idle("preparing…")
+        self.tabs.setCurrentWidget(self.curves)
+        self.run.start()
+        return self.run
+
+    def pause(self) -> None:
+        if self.run is not None:
+            self.run.pause()
+
+    def resume(self) -> None:
+        if self.run is not None:
+            self.run.resume()
+
+    def stop(self) -> None:
+        if self.run is not None:
+            self.run.stop()
+
+    def resume_run(self, path: Path) -> TrainingRun | None:
+        """Go on training run ``path`` from its latest checkpoint."""
+        return self.train(resume_from=Path(path))
+
+    def _set_state(self, state: str) -> None:
+        active = state in ("preparing", "running", "paused", "stopping")
+        self.train_button.setEnabled(not active)
+        self.pause_button.setEnabled(state == "running")
+        self.resume_button.setEnabled(state == "paused")
+        self.stop_button.setEnabled(state in ("preparing", "running", "paused"))
+        self.runs_list.resume_button.setEnabled(not active)
+        self.state_label.setText(state if state != "idle" else "")
+        if state == "paused":
+            self.progress.paused()
+
+    def _on_events(self, events: list) -> None:
+        watched = self.runs.watcher.get(self.run.run_dir)
+        last_step = None
+        for event in events:
+            record = event_record(event)
+            if record is not None:
+                watched.apply(record)
+            if isinstance(event, StepEvent):
+                last_step = event
+            elif isinstance(event, ProgressEvent):
+                self.progress.preparing(event.stage, event.done, event.total)
+            elif isinstance(event, DataReportEvent):
+                watched.report = event.report
+                self._show_report(event.report, to_plain(self.run.config.data))
+            elif isinstance(event, EvalEvent):
+                self.results.show_metrics(watched.class_names, event.metrics, event.details,
+                                          f"{watched.name}: validation at step {event.step:,}")
+            elif isinstance(event, CheckpointEvent):
+                best = " (best so far)" if event.is_best else ""
+                self.state_label.setText(f"checkpoint at step {event.step:,}{best}")
+            elif isinstance(event, WarningEvent):
+                self.messages.show_warning(event.message)
+            elif isinstance(event, FailedEvent):
+                self.messages.show_advice(advise(event.reason))
+            elif isinstance(event, FinishedEvent):
+                self._finished(event)
+        if last_step is not None:
+            epochs = None if self.run.config.steps else self.run.config.epochs
+            self.progress.stepped(last_step.step, last_step.epoch, self.run.total_steps, epochs,
+                                  last_step.images_per_s)
+        self.runs_list.update_run(watched)
+
+    def _finished(self, event: FinishedEvent) -> None:
+        accuracy = event.metrics.get("val/accuracy")
+        summary = f"Training {event.reason} at step {event.step:,} in {event.seconds:.0f} s"
+        if accuracy is not None:
+            summary += f": validation accuracy {accuracy:.1%}"
+        self.messages.show_info(summary)
+        self.progress.setFormat(summary)
+
+    def _on_ended(self, result) -> None:
+        run_dir = self.run.run_dir
+        self.runs.watcher.end_live(run_dir)
+        self.runs.busy_runs.discard(run_dir.resolve())
+        self.runs.watcher.poll()
+        if isinstance(result, JobFailure):
+            self._show_failure(result)
+        elif result.status == "finished" and self.runs.watcher.get(run_dir).last_eval is not None:
+            self.predictor.start(run_dir)
+        self.sigRunEnded.emit(result)
+
+    def _show_report(self, report: dict, data_config: dict) -> None:
+        data = self.data_page.data
+        if data is None or data.report.root != report.get("root"):
+            self.data_page.show_report(report, thumbnails_from_folder(data_config,
+                                                                      report.get("class_names", [])))
+
+    def _show_failure(self, failure: JobFailure) -> None:
+        self.messages.show_advice(advise(failure.message, failure.exception, failure.user_error,
+                                         failure.details))
+
+    # ---- runs ------------------------------------------------------------------------------------
+    def open_run(self, path: str | Path) -> WatchedRun:
+        """Follow run directory ``path`` (live while it runs) and show its curves and results."""
+        run = self.runs.open(path)
+        self.show_runs([run.path])
+        self.tabs.setCurrentWidget(self.curves)
+        return run
+
+    def show_runs(self, paths: list[Path]) -> None:
+        """Curves of the selected runs (several: overlaid); one run also shows its report and results."""
+        runs = [run for path in paths if (run := self.runs.watcher.get(path)) is not None]
+        self.curves.set_runs([(run.name, run.curves) for run in runs])
+        if len(runs) == 1:
+            self._show_run_details(runs[0])
+
+    def _show_run_details(self, run: WatchedRun) -> None:
+        if run.report:
+            self._show_report(run.report, (run.config or {}).get("data") or {})
+        if run.last_eval is not None:
+            self.results.show_metrics(run.class_names, run.last_eval.get("metrics") or {},
+                                      run.last_eval.get("details") or {},
+                                      f"{run.name}: validation at step {run.last_eval.get('step', 0):,}")
+        if run.status is not None and not run.live:
+            total = run.status.total_steps
+            self.progress.idle(f"{run.name}: {run.status.state} at step {run.status.step:,}"
+                               + (f"/{total:,}" if total else ""))
+            if total:
+                self.progress.setRange(0, total)
+                self.progress.setValue(min(run.status.step, total))
+
+    def _runs_updated(self, paths: list[Path]) -> None:
+        selected = self.runs_list.selected()
+        if any(path in selected for path in paths) and len(selected) == 1:
+            run = self.runs.watcher.get(selected[0])
+            if run is not None and not run.live and run.last_eval is not None:
+                self._show_run_details(run)
+
+    def _run_removed(self, path: Path) -> None:
+        if ps.forget_run(self.document.project, self.document.path, path):
+            self.document.mark_modified()
+        self.show_runs(self.runs_list.selected())
+
+    # ---- results ---------------------------------------------------------------------------------
+    def _results_run(self) -> Path | None:
+        selected = self.runs_list.selected()
+        if len(selected) == 1:
+            return selected[0]
+        return self.run.run_dir if self.run is not None else None
+
+    def compute_predictions(self) -> None:
+        """Per-image results of the selected run's best checkpoint on its validation images."""
+        path = self._results_run()
+        if path is None:
+            self.messages.show_info("Select a run first")
+            return
+        self.predictor.start(path)
+
+    def evaluate_checkpoint(self) -> None:
+        """Ask for a checkpoint of the selected run and a folder, then evaluate it there."""
+        path = self._results_run()
+        if path is None:
+            self.messages.show_info("Select a run with checkpoints first")
+            return
+        choice = self.ask_evaluation(path)
+        if choice is not None:
+            checkpoint, folder = choice
+            self.predictor.start(path, data_root=folder, checkpoint=checkpoint)
+
+    def _predictions_ready(self, predictions) -> None:
+        self.results.show_predictions(predictions)
+        if self.run is None or not self.run.active:
+            self.progress.idle(f"predictions ready: accuracy {predictions.accuracy:.1%}")
+
+    # ---- closing ---------------------------------------------------------------------------------
+    def confirm_close(self) -> bool:
+        """Called when the window closes: while training, ask; then stop with a checkpoint and wait."""
+        if self.run is None or not self.run.active:
+            return True
+        if not self.ask_stop_on_close():
+            return False
+        self.run.stop()
+        self.progress.idle("stopping: saving a checkpoint…")
+        self.run.wait(STOP_WAIT_SECONDS)
+        return True
+
+    # ---- dialogs (tests replace these) -----------------------------------------------------------
+    def ask_stop_on_close(self) -> bool:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Training is running",
+                                      "A run is training. Stop it (saving a checkpoint) and close?",
+                                      buttons.Yes | buttons.Cancel, buttons.Cancel)
+        return answer == buttons.Yes
+
+    def ask_more_epochs(self, run_name: str) -> float | None:
+        value, ok = QInputDialog.getDouble(self, "Resume", f"{run_name} has finished its budget. "
+                                           "Train how many more epochs?", 5.0, 0.1, 1e5, 1)
+        return value if ok else None
+
+    def ask_evaluation(self, run_dir: Path) -> tuple[str, str] | None:
+        dialog = EvaluateDialog(run_dir, self)
+        return dialog.choice() if dialog.exec() else None
+
+
+def create_panel(window) -> TrainingPanel:
+    """The training panel of ``window`` (the main window's panel seam)."""
+    return TrainingPanel(window.document, window)

@@ -1,0 +1,174 @@
+"""Following run directories while they run, whoever writes them (this window, ``studio train`` in a
+terminal, torchrun on a cluster): status, new ``metrics.jsonl`` records, data report and config.
+
+A timer starts one background read of every followed run at a time; only the new bytes of each
+metrics file are read (the engine's :class:`RunReader` keeps partial lines for the next read).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from studio.engine.runs import RunReader, RunStatus, layout
+from studio.engine.runs.labels import RunLabels, read_labels
+from studio.ui.training.buffers import RunCurves
+from studio.ui.training.records import add_record
+from studio.ui.workers import Job
+
+POLL_MS = 1000
+
+
+@dataclass(frozen=True)
+class RunUpdate:
+    """What one background read found in one run directory."""
+
+    path: Path
+    status: RunStatus | None
+    records: list[dict[str, Any]] | None  # None: the metrics were not read
+    start: int  # the offset the read started from
+    offset: int
+    labels: RunLabels
+    report: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    exists: bool = True
+
+
+@dataclass
+class WatchedRun:
+    """The GUI's view of one run directory. ``live`` runs are fed by their trainer's events instead
+    of their metrics file."""
+
+    path: Path
+    curves: RunCurves = field(default_factory=RunCurves)
+    status: RunStatus | None = None
+    labels: RunLabels = field(default_factory=RunLabels)
+    report: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    last_eval: dict[str, Any] | None = None
+    offset: int = 0
+    live: bool = False
+    exists: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.labels.name or self.path.name
+
+    @property
+    def class_names(self) -> list[str]:
+        return list((self.report or {}).get("class_names") or [])
+
+    def apply(self, record: dict[str, Any]) -> None:
+        add_record(self.curves, record)
+        if record.get("kind") == "eval":
+            self.last_eval = record
+
+    def best(self, metric: str = "val/accuracy") -> float | None:
+        buffer = self.curves.buffers.get(metric)
+        if buffer is None or not len(buffer):
+            return None
+        values = buffer.arrays()[2]
+        return float(values.max()) if metric.endswith("accuracy") else float(values.min())
+
+    def duration(self, now: float | None = None) -> float | None:
+        status = self.status
+        if status is None or not status.started:
+            return None
+        end = (now or time.time()) if status.active else status.heartbeat
+        return max(0.0, end - status.started)
+
+
+def read_run(path: Path, offset: int, first: bool, metrics: bool) -> RunUpdate:
+    """One read of ``path`` (runs in the worker): status, labels, new records from ``offset``."""
+    reader = RunReader(path)
+    records, end = reader.read_metrics(offset) if metrics else (None, offset)
+    return RunUpdate(path, reader.status(), records, offset, end, read_labels(path),
+                     reader.data_report() if first else None, reader.config() if first else None,
+                     path.is_dir())
+
+
+class RunsWatcher(QObject):
+    """The followed runs (``runs``, in the order added) and their polling."""
+
+    sigUpdated = Signal(list)  # paths of the runs that changed
+
+    def __init__(self, parent: QObject | None = None, poll_ms: int = POLL_MS) -> None:
+        super().__init__(parent)
+        self.runs: dict[Path, WatchedRun] = {}
+        self._job: Job | None = None
+        self._first: set[Path] = set()
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start()
+
+    def add(self, path: str | Path, live: bool = False) -> WatchedRun:
+        """Follow ``path`` (again, if it already is: then only ``live`` changes)."""
+        path = Path(path).resolve()
+        run = self.runs.get(path)
+        if run is None:
+            run = self.runs[path] = WatchedRun(path, live=live)
+            self._first.add(path)
+        run.live = live
+        return run
+
+    def end_live(self, path: str | Path) -> None:
+        """A live run ended: follow its metrics file from its end on (its events gave the rest)."""
+        run = self.get(path)
+        if run is not None:
+            run.live = False
+            metrics = run.path / layout.METRICS
+            run.offset = metrics.stat().st_size if metrics.exists() else 0
+
+    def remove(self, path: str | Path) -> None:
+        path = Path(path).resolve()
+        self.runs.pop(path, None)
+        self._first.discard(path)
+
+    def get(self, path: str | Path) -> WatchedRun | None:
+        return self.runs.get(Path(path).resolve())
+
+    def poll(self) -> Job | None:
+        """Start a background read of every run (unless one is still going)."""
+        if self._job is not None and self._job.running or not self.runs:
+            return self._job
+        plan = [(run.path, run.offset, run.path in self._first, not run.live) for run in self.runs.values()]
+
+        def work(_report) -> list[RunUpdate]:
+            return [read_run(*item) for item in plan]
+
+        self._job = Job(work, name="run-watch", parent=self)
+        self._job.sigFinished.connect(self._apply)
+        self._job.start()
+        return self._job
+
+    def read_now(self) -> None:
+        """Read every run on the GUI thread (used when a run is opened and for a screenshot)."""
+        plan = [(run.path, run.offset, run.path in self._first, not run.live) for run in self.runs.values()]
+        self._apply([read_run(*item) for item in plan])
+
+    def _apply(self, updates: list[RunUpdate]) -> None:
+        changed = []
+        for update in updates:
+            run = self.runs.get(update.path)
+            if run is None:
+                continue  # removed while it was being read
+            if update.report is not None:  # until the report is written, read it again each time
+                run.report = update.report
+                self._first.discard(update.path)
+            run.config = update.config or run.config
+            fresh = update.records is not None and not run.live and update.start == run.offset
+            if fresh:  # (a read planned before the run changed hands or was re-read is dropped)
+                for record in update.records:
+                    run.apply(record)
+                run.offset = update.offset
+            if ((fresh and update.records) or update.status != run.status or update.labels != run.labels
+                    or update.exists != run.exists or update.report is not None):
+                changed.append(update.path)
+            run.status, run.labels, run.exists = update.status, update.labels, update.exists
+        if changed:
+            self.sigUpdated.emit(changed)

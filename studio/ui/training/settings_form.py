@@ -1,0 +1,314 @@
+"""The Settings page: the trainer configuration (optimizer, learning rate and schedule with its plot,
+batch size, budget, weight decay, checkpoint cadence, device, mixed precision) and presets.
+
+It edits the engine's :class:`TrainConfig`; ``config()`` returns the edited copy of the one shown
+(sections the form does not edit, such as losses, stay as they were). Invalid values are reported
+by the engine's own ConfigError when the config is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.engine.training import TrainConfig
+from studio.engine.training.config import OPTIMIZERS, SCHEDULES
+from studio.engine.training.device import list_devices
+from studio.engine.training.fields import ConfigError
+from studio.ui.training.messages import MessageBar
+from studio.ui.training.presets import PresetStore, apply_preset
+from studio.ui.training.schedule_plot import SchedulePlot
+
+BIG = 10**9
+
+
+def _int(low: int = 0, high: int = BIG, off: str | None = None) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    if off:
+        box.setSpecialValueText(off)  # shown at the minimum: the optional value is unset
+    return box
+
+
+def _float(low: float, high: float, decimals: int, step: float, off: str | None = None) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    if off:
+        box.setSpecialValueText(off)
+    return box
+
+
+class SettingsForm(QWidget):
+    """Edits a TrainConfig; ``sigChanged`` on every edit."""
+
+    sigChanged = Signal()  # any field changed
+
+    def __init__(self, presets: PresetStore | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.presets = presets or PresetStore()
+        self._base = TrainConfig()
+        self._train_images: int | None = None
+        self.messages = MessageBar()
+        self.preset = QComboBox()
+        self.apply_preset_button = QPushButton("Apply")
+        self.save_preset_button = QPushButton("Save as preset…")
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZERS)
+        self.lr = _float(1e-7, 10.0, 6, 1e-4)
+        self.momentum = _float(0.0, 0.999, 3, 0.05)
+        self.nesterov = QCheckBox("Nesterov")
+        self.weight_decay = _float(0.0, 1.0, 6, 1e-4)
+        self.grad_clip = _float(0.0, 1e6, 3, 0.5, off="off")
+        self.schedule = QComboBox()
+        self.schedule.addItems(SCHEDULES)
+        self.warmup = _int()
+        self.decay_rate = _float(0.0, 1.0, 4, 0.05)
+        self.decay_steps = _int(1)
+        self.staircase = QCheckBox("staircase")
+        self.step_size = _int(1)
+        self.gamma = _float(0.0, 1.0, 4, 0.05)
+        self.min_lr = _float(0.0, 10.0, 7, 1e-5)
+        self.schedule_plot = SchedulePlot()
+        self.by_epochs = QRadioButton("epochs")
+        self.by_steps = QRadioButton("steps")
+        self.by_epochs.setChecked(True)
+        self.epochs = _float(0.01, 1e5, 2, 1.0)
+        self.steps = _int(1)
+        self.batch_size = _int(1, 65536)
+        self.eval_every = _int(0, off="each epoch")
+        self.log_every = _int(1)
+        self.ckpt_steps = _int(0, off="off")
+        self.ckpt_seconds = _float(0.0, 1e6, 0, 60.0, off="off")
+        self.keep_last = _int(1, 10000)
+        self.device = QComboBox()
+        for value, text in list_devices():
+            self.device.addItem(text, value)
+        self.amp = QComboBox()
+        self.amp.addItems(["auto", "on", "off"])
+        self.seed = _int(0, 2**31 - 1)
+        self._build()
+        self._reload_presets()
+        self.set_config(TrainConfig())
+        for widget in self._inputs():
+            for signal in ("valueChanged", "toggled", "currentIndexChanged"):
+                if hasattr(widget, signal):
+                    getattr(widget, signal).connect(self._changed)
+        self.apply_preset_button.clicked.connect(self._apply_preset)
+        self.save_preset_button.clicked.connect(self._save_preset)
+        self._changed()
+
+    def _build(self) -> None:
+        presets = QHBoxLayout()
+        presets.addWidget(QLabel("Preset:"))
+        presets.addWidget(self.preset, 1)
+        presets.addWidget(self.apply_preset_button)
+        presets.addWidget(self.save_preset_button)
+        optimizer = QGroupBox("Optimizer")
+        form = QFormLayout(optimizer)
+        form.addRow("optimizer", self.optimizer)
+        form.addRow("learning rate", self.lr)
+        momentum = QHBoxLayout()
+        momentum.addWidget(self.momentum)
+        momentum.addWidget(self.nesterov)
+        form.addRow("momentum", momentum)
+        form.addRow("weight decay", self.weight_decay)
+        form.addRow("gradient clipping", self.grad_clip)
+        schedule = QGroupBox("Learning-rate schedule")
+        sform = QFormLayout(schedule)
+        sform.addRow("schedule", self.schedule)
+        sform.addRow("warm-up steps", self.warmup)
+        decay = QHBoxLayout()
+        decay.addWidget(self.decay_rate)
+        decay.addWidget(QLabel("every"))
+        decay.addWidget(self.decay_steps)
+        decay.addWidget(self.staircase)
+        sform.addRow("exponential decay", decay)
+        step = QHBoxLayout()
+        step.addWidget(self.gamma)
+        step.addWidget(QLabel("every"))
+        step.addWidget(self.step_size)
+        sform.addRow("step decay ×", step)
+        sform.addRow("cosine: final lr", self.min_lr)
+        sform.addRow(self.schedule_plot)
+        budget = QGroupBox("Budget and batches")
+        bform = QFormLayout(budget)
+        epochs = QHBoxLayout()
+        epochs.addWidget(self.by_epochs)
+        epochs.addWidget(self.epochs)
+        epochs.addWidget(self.by_steps)
+        epochs.addWidget(self.steps)
+        bform.addRow("train for", epochs)
+        bform.addRow("batch size", self.batch_size)
+        bform.addRow("validate every (steps)", self.eval_every)
+        bform.addRow("log every (steps)", self.log_every)
+        checkpoints = QGroupBox("Checkpoints")
+        cform = QFormLayout(checkpoints)
+        cform.addRow("every (steps)", self.ckpt_steps)
+        cform.addRow("every (seconds)", self.ckpt_seconds)
+        cform.addRow("keep last", self.keep_last)
+        cform.addRow(QLabel("Also saved: after each validation (when no cadence is set), the best, at the "
+                            "end and on stop."))
+        device = QGroupBox("Device")
+        dform = QFormLayout(device)
+        dform.addRow("device", self.device)
+        dform.addRow("mixed precision", self.amp)
+        dform.addRow("seed", self.seed)
+        grid = QGridLayout()
+        grid.addWidget(optimizer, 0, 0)
+        grid.addWidget(schedule, 0, 1, 2, 1)
+        grid.addWidget(budget, 1, 0)
+        grid.addWidget(checkpoints, 2, 0)
+        grid.addWidget(device, 2, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.messages)
+        layout.addLayout(presets)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+
+    def _inputs(self) -> list[QWidget]:
+        return [self.optimizer, self.lr, self.momentum, self.nesterov, self.weight_decay, self.grad_clip,
+                self.schedule, self.warmup, self.decay_rate, self.decay_steps, self.staircase, self.step_size,
+                self.gamma, self.min_lr, self.by_epochs, self.epochs, self.steps, self.batch_size,
+                self.eval_every, self.log_every, self.ckpt_steps, self.ckpt_seconds, self.keep_last,
+                self.device, self.amp, self.seed]
+
+    # ---- config ----------------------------------------------------------------------------------
+    def set_config(self, config: TrainConfig) -> None:
+        """Show ``config``."""
+        self._base = config
+        o, s, c = config.optimizer, config.schedule, config.checkpoint
+        self.optimizer.setCurrentText(o.name)
+        self.lr.setValue(o.lr)
+        self.momentum.setValue(o.momentum)
+        self.nesterov.setChecked(o.nesterov)
+        self.weight_decay.setValue(o.weight_decay)
+        self.grad_clip.setValue(config.grad_clip or 0.0)
+        self.schedule.setCurrentText(s.name)
+        self.warmup.setValue(s.warmup_steps)
+        self.decay_rate.setValue(s.decay_rate)
+        self.decay_steps.setValue(s.decay_steps)
+        self.staircase.setChecked(s.staircase)
+        self.step_size.setValue(s.step_size)
+        self.gamma.setValue(s.gamma)
+        self.min_lr.setValue(s.min_lr)
+        (self.by_steps if config.steps else self.by_epochs).setChecked(True)
+        self.epochs.setValue(config.epochs)
+        self.steps.setValue(config.steps or 1000)
+        self.batch_size.setValue(config.batch_size)
+        self.eval_every.setValue(config.eval_every_steps or 0)
+        self.log_every.setValue(config.log_every)
+        self.ckpt_steps.setValue(c.every_steps or 0)
+        self.ckpt_seconds.setValue(c.every_seconds or 0.0)
+        self.keep_last.setValue(c.keep_last)
+        index = self.device.findData(config.device)
+        if index < 0:
+            self.device.addItem(f"{config.device} (not available here)", config.device)
+            index = self.device.count() - 1
+        self.device.setCurrentIndex(index)
+        self.amp.setCurrentText(config.amp)
+        self.seed.setValue(config.seed)
+
+    def config(self) -> TrainConfig:
+        """The TrainConfig shown (ConfigError for a value the engine refuses)."""
+        base = self._base
+        optimizer = dataclasses.replace(
+            base.optimizer, name=self.optimizer.currentText(), lr=self.lr.value(),
+            momentum=self.momentum.value(), nesterov=self.nesterov.isChecked(),
+            weight_decay=self.weight_decay.value())
+        schedule = dataclasses.replace(
+            base.schedule, name=self.schedule.currentText(), warmup_steps=self.warmup.value(),
+            decay_rate=self.decay_rate.value(), decay_steps=self.decay_steps.value(),
+            staircase=self.staircase.isChecked(), step_size=self.step_size.value(), gamma=self.gamma.value(),
+            min_lr=self.min_lr.value())
+        checkpoint = dataclasses.replace(
+            base.checkpoint, every_steps=self.ckpt_steps.value() or None,
+            every_seconds=self.ckpt_seconds.value() or None, keep_last=self.keep_last.value())
+        return dataclasses.replace(
+            base, optimizer=optimizer, schedule=schedule, checkpoint=checkpoint,
+            grad_clip=self.grad_clip.value() or None, epochs=self.epochs.value(),
+            steps=self.steps.value() if self.by_steps.isChecked() else None,
+            batch_size=self.batch_size.value(),
+            eval_every_steps=self.eval_every.value() or None, log_every=self.log_every.value(),
+            device=self.device.currentData(), amp=self.amp.currentText(), seed=self.seed.value())
+
+    def set_train_size(self, images: int | None) -> None:
+        """Number of training images (known after a data check): the schedule plot's step axis."""
+        self._train_images = images or None
+        self._changed()
+
+    # ---- reactions -------------------------------------------------------------------------------
+    def total_steps(self) -> int:
+        """Steps the run will take (an estimate of 100 steps per epoch before the data is known)."""
+        if self.by_steps.isChecked():
+            return self.steps.value()
+        per_epoch = -(-self._train_images // self.batch_size.value()) if self._train_images else 100
+        return max(1, round(self.epochs.value() * per_epoch))
+
+    def _changed(self, *_args) -> None:
+        name = self.optimizer.currentText()
+        self.momentum.setEnabled(name in ("sgd", "rmsprop"))
+        self.nesterov.setEnabled(name == "sgd")
+        schedule = self.schedule.currentText()
+        for widget, active in ((self.decay_rate, "exponential"), (self.decay_steps, "exponential"),
+                               (self.staircase, "exponential"), (self.gamma, "step"),
+                               (self.step_size, "step"), (self.min_lr, "cosine")):
+            widget.setEnabled(schedule == active)
+        self.epochs.setEnabled(self.by_epochs.isChecked())
+        self.steps.setEnabled(self.by_steps.isChecked())
+        try:
+            config = self.config()
+        except ConfigError as exc:
+            self.messages.show_warning(str(exc))
+            return
+        self.messages.clear()
+        self.schedule_plot.show_schedule(config.optimizer, config.schedule, self.total_steps())
+        self.sigChanged.emit()
+
+    # ---- presets ---------------------------------------------------------------------------------
+    def _reload_presets(self) -> None:
+        self.preset.clear()
+        self.preset.addItems(self.presets.names())
+
+    def _apply_preset(self) -> None:
+        self.apply_named_preset(self.preset.currentText())
+
+    def apply_named_preset(self, name: str) -> None:
+        """Change the shown settings by preset ``name``."""
+        self.preset.setCurrentText(name)
+        try:
+            self.set_config(apply_preset(self.config(), self.presets.get(name)))
+        except ConfigError as exc:
+            self.messages.show_warning(f"preset '{name}' cannot be applied: {exc}")
+
+    def _save_preset(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save preset", "Preset name:")
+        if ok and name.strip():
+            self.save_preset(name.strip())
+
+    def save_preset(self, name: str) -> None:
+        try:
+            self.presets.save(name, self.config())
+        except ConfigError as exc:
+            self.messages.show_warning(str(exc))
+            return
+        self._reload_presets()
+        self.preset.setCurrentText(name)
