@@ -504,6 +504,10 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        for panel in self.panels.values():  # e.g. a training run: ask, then stop it with a checkpoint
+            if hasattr(panel, "confirm_close") and not panel.confirm_close():
+                event.ignore()
+                return
         self.settings.save_window(self)
         self.settings.sync()
         clear_autosave(recovery_dir())
