@@ -13,7 +13,7 @@ import sys
 from studio import __version__
 from studio.engine.errors import StudioError
 
-COMMAND_MODULES = ["gui", "templates", "model", "ckpt"]
+COMMAND_MODULES = ["gui", "templates", "model", "train", "ckpt", "embed"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,8 +51,9 @@ def export_tensorboard(embeddings: Embedding | Sequence[Embedding], directory: s
                        max_points: int = MAX_POINTS, seed: int = 0) -> TensorBoardExport:
     """Write ``embeddings`` (one or several layers of the same points) for TensorBoard's projector.
 
-    ``images`` (uint8 ``[N, C, H, W]``) adds a sprite of ``cell``-pixel thumbnails; ``projections``
-    add their coordinates as extra tensors (TensorBoard's PCA of a 2-D tensor shows that layout).
+    ``images`` (uint8 ``[N, C, H, W]``, indexable by an index array) adds a sprite of ``cell``-pixel
+    thumbnails; ``projections`` add their coordinates as extra tensors (TensorBoard's PCA of a 2-D
+    tensor shows that layout).
     """
     items = [embeddings] if isinstance(embeddings, Embedding) else list(embeddings)
     if not items:
@@ -86,7 +87,7 @@ def export_tensorboard(embeddings: Embedding | Sequence[Embedding], directory: s
     write_metadata(directory / METADATA, columns)
     sprite = None
     if images is not None:
-        thumbs = thumbnails(np.asarray(images)[chosen], cell)
+        thumbs = thumbnails(images[chosen], cell)
         side = math.ceil(math.sqrt(len(thumbs)))
         save_png(directory / SPRITE, grid(thumbs, side, side))
         sprite = (SPRITE, cell)

@@ -26,7 +26,8 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
          should_stop: Callable[[], bool] | None = None) -> Projection:
     """Embed ``features`` with t-SNE in ``dims`` dimensions (the defaults are openTSNE's).
 
-    ``on_layout`` receives every intermediate layout (a copy, safe to hand to another thread).
+    ``learning_rate`` "auto" is N / exaggeration per phase (openTSNE's default). ``on_layout``
+    receives every intermediate layout (a copy, safe to hand to another thread).
     Perplexity is lowered for tiny sets (at most (N - 1) / 3), and the value used is recorded.
     """
     try:

@@ -1,0 +1,145 @@
+"""What to embed: a checkpoint's model with its weights, and images from a run's validation split or
+a folder, read with the run's classes, label rule, resize mode and normalisation.
+
+    source = open_source("runs/demo")                     # best (else latest) checkpoint, validation split
+    source = open_source("runs/demo/checkpoints/ckpt-000000300.safetensors", data_root="photos")
+    ...; source.close()                                   # releases the decoded image cache
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
+from studio.engine.compiler import compile_spec
+from studio.engine.data import ImageData, Normalization, Subset, load_split, prepare_image_data
+from studio.engine.graph_module import GraphModule
+from studio.engine.projector.errors import ProjectorError
+from studio.engine.runs import RunReader, layout
+from studio.engine.spec.model import ModelSpec
+from studio.engine.training.config import TrainConfig
+from studio.engine.training.device import choose_device
+from studio.engine.training.losses import bind_losses
+from studio.engine.training.resume import resolve_checkpoint
+from studio.engine.training.session import input_shape_of
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class RowView:
+    """Rows ``rows`` of an image array, sliced lazily (a memmap cache is read a batch at a time)."""
+
+    def __init__(self, images: np.ndarray, rows: np.ndarray) -> None:
+        self.images, self.rows = images, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: slice | np.ndarray) -> np.ndarray:
+        return self.images[self.rows[index]]
+
+
+@dataclass(eq=False)
+class EmbedSource:
+    """A model in eval mode and the images to embed; ``source`` says where the images come from."""
+
+    model: GraphModule
+    spec: ModelSpec
+    checkpoint: CheckpointInfo
+    data: ImageData
+    subset: Subset
+    root: Path
+    source: str
+    output: str | None
+    resize: str = "crop"  # how the files were fitted to the input size (the data config's)
+
+    @property
+    def images(self) -> RowView:
+        """uint8 ``[N, C, H, W]`` model-size images, in point order."""
+        return RowView(self.subset.cache.images, self.subset.rows)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.subset.labels
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.data.class_names
+
+    @property
+    def normalization(self) -> Normalization:
+        return self.data.normalization
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(str(self.root / name) for name in self.subset.files)
+
+    def close(self) -> None:
+        self.data.close()
+
+
+def open_source(target: str | os.PathLike | CheckpointInfo, data_root: str | os.PathLike | None = None, *,
+                device: str = "auto", progress: Progress | None = None) -> EmbedSource:
+    """The checkpoint ``target`` (a file, or a run directory: its best checkpoint, else its latest) and
+    the images of ``data_root``, or of the run's validation split when no folder is given."""
+    store, info, run_dir = _checkpoint(target)
+    reader = RunReader(run_dir) if run_dir is not None else None
+    spec = store.load_spec(info) or (reader.spec() if reader else None)
+    if spec is None:
+        raise ProjectorError(f"checkpoint {info.name} records no model spec and has no run directory")
+    config = TrainConfig.from_dict(reader.config() or {}) if reader else TrainConfig()
+    report = (reader.data_report() if reader else None) or {}
+    classes = tuple(report["class_names"]) if report.get("class_names") else None
+    norm = report.get("normalization")
+    normalization = Normalization(tuple(norm["mean"]), tuple(norm["std"])) if norm else None
+    shape = input_shape_of(spec)
+    if data_root is None:
+        if run_dir is None or not (run_dir / layout.SPLIT).exists():
+            raise ProjectorError(f"{target} has no run directory with a validation split: "
+                                 "give an image folder with --data")
+        data = prepare_image_data(config.data, shape, saved_split=load_split(run_dir / layout.SPLIT),
+                                  class_names=classes, normalization=normalization, progress=progress)
+        subset, root, source = data.val, data.report.val_root or data.report.root, "validation split"
+        if subset is None:
+            data.close()
+            raise ProjectorError("the run has no validation images: give an image folder with --data")
+    else:
+        folder = replace(config.data, root=str(data_root), val_root=None, val_split=0.0)
+        data = prepare_image_data(folder, shape, class_names=classes, normalization=normalization,
+                                  progress=progress)
+        subset, root, source = data.train, data.report.root, str(data_root)
+    try:
+        model = compile_spec(spec, device=choose_device(device, amp="off", channels_last="off").device)
+        try:
+            model.load_state_dict(store.load_weights(info))
+        except RuntimeError as exc:
+            raise ProjectorError(f"checkpoint {info.name} does not fit its model: "
+                                 f"{str(exc).splitlines()[0]}") from None
+        output = bind_losses(config.losses, model.output_names)[0].output if model.output_names else None
+    except BaseException:
+        data.close()
+        raise
+    return EmbedSource(model.eval(), spec, info, data, subset, Path(root), source, output, config.data.resize)
+
+
+def normalizer(normalization: Normalization, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    """uint8 pixels -> ``(pixel / 255 - mean) / std`` per channel, as the training batches are made."""
+    mean = torch.tensor(normalization.mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    std = torch.tensor(normalization.std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    return lambda batch: (batch.float() / 255.0 - mean) / std
+
+
+def _checkpoint(target) -> tuple[CheckpointStore, CheckpointInfo, Path | None]:
+    path = Path(target) if not isinstance(target, CheckpointInfo) else None
+    if path is not None and path.is_dir() and (path / layout.CHECKPOINTS).is_dir():
+        store = CheckpointStore(path / layout.CHECKPOINTS, keep_last=None)
+        best = store.best()
+        if best is not None:
+            return store, best, path
+    return resolve_checkpoint(target)
