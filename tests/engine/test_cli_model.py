@@ -94,7 +94,7 @@ def test_validate_reports_located_problems(capsys, tmp_path):
     code, out, err = run(capsys, "model", "validate", str(broken_spec_file(tmp_path)))
     assert code == 1 and err == ""
     lines = out.splitlines()
-    assert "conv2: 'out_channels' must be at least 1 (got 0)" in lines
+    assert "conv2 (out_channels): 'out_channels' must be at least 1 (got 0)" in lines
     assert "fc2: unknown layer type 'dense_layer'" in lines
     code, out, _ = run(capsys, "model", "validate", str(tmp_path / "broken.json"), "--json")
     issues = {issue["node"]: issue["message"] for issue in json.loads(out)["issues"]}
