@@ -1,0 +1,103 @@
+"""The projector's background work: load a model and images, extract features, build the sprite atlas,
+project (streaming t-SNE layouts). Runs in a :class:`studio.ui.workers.Job`; every step is an engine
+call, and only plain values (dataclasses of numpy arrays) are reported to the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from studio.engine.errors import StudioError
+from studio.engine.projector import (
+    Embedding,
+    NeighbourIndex,
+    Projection,
+    SpriteAtlas,
+    build_atlas,
+    class_direction,
+    custom,
+    project,
+)
+from studio.ui.projector.form import ProjectionRequest
+from studio.ui.projector.methods import MethodChoice
+from studio.ui.projector.reports import Prepared, Stage
+from studio.ui.projector.search import find
+from studio.ui.projector.source import LiveModel, load_embedding
+
+Report = Callable[[Any], None]
+StopFlag = Callable[[], bool]
+
+
+@dataclass(frozen=True, eq=False)
+class ProjectionResult:
+    """A finished job: the points, their layout(s), thumbnails and neighbour index."""
+
+    request: ProjectionRequest
+    embedding: Embedding
+    projection: Projection
+    atlas: SpriteAtlas
+    index: NeighbourIndex
+    compare: Embedding | None = None
+    compare_projection: Projection | None = None
+
+
+def run_projection(request: ProjectionRequest, report: Report, should_stop: StopFlag,
+                   live: LiveModel | None = None, reuse: Prepared | None = None) -> ProjectionResult:
+    """Everything the request asks, reporting :class:`Stage`, :class:`Prepared` and intermediate
+    :class:`Projection` layouts; ``reuse`` skips extraction when only the method changed."""
+    if reuse is None:
+        embedding, images = load_embedding(request, request.checkpoint, live, report, should_stop)
+        compare = None
+        if request.compare:
+            compare, _ = load_embedding(request, request.compare, live, report, should_stop, "comparison ")
+        report(Stage("Making thumbnails", None))
+        atlas = build_atlas(images, request.cell, should_stop=should_stop)
+        reuse = Prepared(embedding, atlas, compare)
+    report(reuse)
+    report(Stage("Indexing neighbours", None))
+    index = NeighbourIndex(reuse.embedding.features, "cosine")
+    projection = make_projection(reuse.embedding, request.method, report, should_stop)
+    second = None
+    if reuse.compare is not None:
+        second = make_projection(reuse.compare, request.method, lambda event: None, should_stop,
+                                 "comparison ")
+    return ProjectionResult(request, reuse.embedding, projection, reuse.atlas, index, reuse.compare, second)
+
+
+def make_projection(embedding: Embedding, choice: MethodChoice, report: Report, should_stop: StopFlag,
+                    what: str = "") -> Projection:
+    """Project ``embedding`` as ``choice`` says (custom axes from class means or search queries)."""
+    if choice.method == "custom":
+        report(Stage(f"Projecting {what}onto custom axes", None))
+        return custom(embedding.features, [_direction(embedding, choice, a, b) for a, b in choice.axes])
+    title = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}.get(choice.method, choice.method)
+    report(Stage(f"{title} of {len(embedding)} {what}points", None if choice.method != "tsne" else 0.0))
+
+    def on_layout(layout: Projection) -> None:
+        report(layout)
+        if layout.total_iterations:
+            report(Stage(f"t-SNE iteration {layout.iteration} of {layout.total_iterations}",
+                         layout.iteration / layout.total_iterations))
+
+    return project(embedding.features, choice.method, choice.dims, on_layout=on_layout,
+                   should_stop=should_stop, **choice.options)
+
+
+def _direction(embedding: Embedding, choice: MethodChoice, start: str, end: str) -> np.ndarray:
+    """Mean of the ``end`` points minus mean of the ``start`` points (classes or search queries)."""
+    ends = []
+    for name in (start, end):
+        if choice.axis_kind == "classes":
+            if name not in embedding.class_names:
+                raise StudioError(f"'{name}' is not a class (classes: {', '.join(embedding.class_names)})")
+            ends.append(embedding.labels == embedding.class_names.index(name))
+        else:
+            matches = find(embedding, name)
+            if len(matches) == 0:
+                raise StudioError(f"the search '{name}' matches no point")
+            ends.append(matches)
+    return class_direction(embedding.features, ends[0], ends[1])

@@ -1,0 +1,24 @@
+"""What the projector's background job reports to the GUI thread (plain, frozen values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from studio.engine.projector import Embedding, SpriteAtlas
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Progress: what is being done and how far (None: unknown)."""
+
+    text: str
+    fraction: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Features and thumbnails are ready (reported before projecting, so layouts can be shown)."""
+
+    embedding: Embedding
+    atlas: SpriteAtlas
+    compare: Embedding | None = None
