@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.ui.training.buffers import RAW_SUFFIX, RunCurves
+from studio.ui.training.plot_style import plot_colors, style_plot, style_widget
 
 REDRAW_MS = 33
 PLOTS = (("loss", "Loss"), ("accuracy", "Accuracy"), ("lr", "Learning rate"), ("throughput", "Images/s"))
@@ -55,7 +56,7 @@ class CurvesView(QWidget):
         self._drawn: dict[tuple[str, str], int] = {}  # (run, series) -> buffer version drawn
         self._items: dict[tuple[str, str], pg.PlotDataItem] = {}
         self._column = 0  # 0: steps, 1: epochs
-        self._hover_x: tuple[str, float] | None = None
+        self._lr_framed = False
         self.x_axis = QComboBox()
         self.x_axis.addItems(["steps", "epochs"])
         self.x_axis.currentIndexChanged.connect(self._set_column)
@@ -73,14 +74,17 @@ class CurvesView(QWidget):
         bar.addWidget(self.raw_loss)
         bar.addStretch(1)
         self.graphics = pg.GraphicsLayoutWidget()
+        style_widget(self.graphics)
         self.plots: dict[str, pg.PlotItem] = {}
         self._lines: dict[str, pg.InfiniteLine] = {}
         for i, (key, title) in enumerate(PLOTS):
-            plot = self.graphics.addPlot(row=i // 2, col=i % 2, title=title)
+            plot = self.graphics.addPlot(row=i // 2, col=i % 2)
+            style_plot(plot, title)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+            legend_corner = (-5, -5) if key == "accuracy" else (-5, 5)  # away from where curves usually go
+            plot.addLegend(offset=legend_corner, labelTextSize="8pt", labelTextColor=plot_colors()[1])
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1))
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
@@ -126,6 +130,7 @@ class CurvesView(QWidget):
                 item = self._items.get(key) or self._make_item(index, label, name)
                 if item is not None:
                     self._set_data(item, name, buffer.arrays())
+        self._frame_flat_lr()
 
     def item(self, label: str, name: str) -> pg.PlotDataItem | None:
         """The curve drawn for series ``name`` of run ``label`` (tests and hover)."""
@@ -158,6 +163,20 @@ class CurvesView(QWidget):
         if series.faint and not self.raw_loss.isChecked():
             keep[:] = False
         item.setData(x[keep], y[keep])
+
+    def _frame_flat_lr(self) -> None:
+        """A constant learning rate is drawn from 0 (auto range would centre it in ±0.5)."""
+        plot = self.plots["lr"]
+        values = [item.yData for item in plot.listDataItems() if item.yData is not None and len(item.yData)]
+        if not values or self.log_scale.isChecked():
+            return
+        low, high = min(float(v.min()) for v in values), max(float(v.max()) for v in values)
+        if high > 0 and high - low <= 1e-9 * high:
+            plot.setYRange(0, high * 1.15, padding=0)
+            self._lr_framed = True
+        elif self._lr_framed:
+            plot.enableAutoRange(axis="y")
+            self._lr_framed = False
 
     def _redraw_all(self) -> None:
         self._drawn.clear()

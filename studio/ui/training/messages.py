@@ -27,30 +27,50 @@ class Advice:
 
 def advise(text: str, exception: BaseException | None = None, user_error: bool = True,
            details: str = "") -> Advice:
-    """Classify an engine failure (by exception type, else by its message) and say what to do;
-    ``user_error`` False means an unexpected exception (a bug), not a StudioError."""
-    lower = text.lower()
-    if "out of memory" in lower:
-        return Advice("Out of memory", text, "Lower the batch size (Settings), use a smaller input size or "
-                      "model, or train on the CPU.", details)
-    if "nan" in lower.split() or "non-finite" in lower or " inf " in f" {lower} " or "nan/inf" in lower:
-        return Advice("The loss became NaN/inf", text, "Lower the learning rate (try ÷10), add warm-up or "
-                      "gradient clipping, and check the data normalisation; resume from the last good "
-                      "checkpoint.", details)
-    if isinstance(exception, DataError):
-        return Advice("The data cannot be used", text, "Fix the data folder or the label rule on the "
-                      "Data page, then press Check data.", details)
-    if isinstance(exception, ShapeError | SpecError):
-        return Advice("The model does not compile", text, "Fix the highlighted node on the canvas "
-                      "(shapes and arguments), then train again.", details)
-    if isinstance(exception, ConfigError):
-        return Advice("A training setting is invalid", text, "Correct it on the Settings page.", details)
-    if isinstance(exception, CheckpointError):
-        return Advice("Checkpoint problem", text, "Choose another checkpoint or run.", details)
-    if not user_error:
-        return Advice("Unexpected error", text, "This is a bug in Studio: the details below help to "
-                      "report it. Your project and checkpoints are safe.", details)
-    return Advice("Training stopped", text, "Check the settings and data and try again.", details)
+    """Classify an engine failure (by exception type, else by words of its message, as a trainer's
+    FailedEvent carries only the message) and say what to do; ``user_error`` False means an
+    unexpected exception (a bug), not a StudioError."""
+    lower = f" {text.lower()} "
+    kind = _kind(exception, lower) if user_error else "bug"
+    title, action = ACTIONS[kind]
+    return Advice(title, text, action, details)
+
+
+ACTIONS = {
+    "memory": ("Out of memory", "Lower the batch size (Settings), use a smaller input size or model, or "
+               "train on the CPU."),
+    "nan": ("The loss became NaN or infinite", "Lower the learning rate (try ÷10), add warm-up or gradient "
+            "clipping, check the data normalisation; resume from the last good checkpoint."),
+    "data": ("The data cannot be used", "Fix the data folder or the label rule on the Data page, then press "
+             "Check data."),
+    "model": ("The model does not compile", "Fix the model on the canvas (the status line points at the "
+              "node), then train again."),
+    "config": ("A training setting is invalid", "Correct it on the Settings page."),
+    "checkpoint": ("Checkpoint problem", "Choose another checkpoint or run."),
+    "other": ("Training stopped", "Check the settings and the data, then try again."),
+    "bug": ("Unexpected error", "This is a bug in Studio: the details (hover here) help to report it. Your "
+            "project and checkpoints are safe."),
+}
+WORDS = (("memory", ("out of memory", "can't allocate memory")),
+         ("nan", (" nan ", " nan/", "infinite", "non-finite")),
+         ("data", ("data folder", "image", "class folder", "label", "validation folder")),
+         ("model", ("does not compile", "output '", "input '", "shape", "units to")),
+         ("checkpoint", ("checkpoint",)))
+
+
+def _kind(exception: BaseException | None, lower: str) -> str:
+    for kind, words in WORDS[:2]:  # memory and NaN first: their messages may mention anything
+        if any(word in lower for word in words):
+            return kind
+    types = ((DataError, "data"), (ShapeError, "model"), (SpecError, "model"), (ConfigError, "config"),
+             (CheckpointError, "checkpoint"))
+    for kind_type, kind in types:
+        if isinstance(exception, kind_type):
+            return kind
+    for kind, words in WORDS[2:]:
+        if any(word in lower for word in words):
+            return kind
+    return "other"
 
 
 class MessageBar(QFrame):

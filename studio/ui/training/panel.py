@@ -113,7 +113,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(runs_box)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([360, 1080])
+        splitter.setSizes([300, 1140])
         layout = QVBoxLayout(self)
         layout.addWidget(self.messages)
         layout.addLayout(controls)
@@ -389,6 +389,14 @@ class TrainingPanel(QWidget):
         self.results.show_predictions(predictions)
         if self.run is None or not self.run.active:
             self.progress.idle(f"predictions ready: accuracy {predictions.accuracy:.1%}")
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        """Finish background work now (a screenshot is about to be taken): predictions, curves."""
+        job = self.predictor.job
+        if job is not None and job.running:
+            job.wait(timeout)
+            job.flush()
+        self.curves.redraw()
 
     # ---- closing ---------------------------------------------------------------------------------
     def confirm_close(self) -> bool:

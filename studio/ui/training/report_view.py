@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.training.plot_style import style_plot, style_widget
+
 MAX_TICK_LABELS = 24
 
 
@@ -73,13 +75,16 @@ class ReportView(QWidget):
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b8860b;")
         self.warnings.hide()
-        self.chart = pg.PlotWidget(title="Images per class")
-        self.chart.setMinimumHeight(160)
+        self.chart = pg.PlotWidget()
+        style_widget(self.chart)
+        style_plot(self.chart.getPlotItem(), "Images per class: <span style='color:#1f77b4'>training</span>"
+                   " + <span style='color:#ff7f0e'>validation</span>")
+        self.chart.setMinimumHeight(170)
         self.chart.setMouseEnabled(x=False, y=False)
-        self.chart.addLegend(offset=(-5, 5))
         self.thumbs = QWidget()
         self._thumb_grid = QGridLayout(self.thumbs)
         self._thumb_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._thumb_grid.setSpacing(3)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.thumbs)
@@ -90,23 +95,19 @@ class ReportView(QWidget):
         self.skipped.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.skipped.verticalHeader().hide()
         self.skipped_title = QLabel("Skipped files: none")
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.summary)
-        left_layout.addWidget(self.warnings)
-        left_layout.addWidget(self.chart, 1)
-        left_layout.addWidget(self.skipped_title)
-        left_layout.addWidget(self.skipped, 1)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(QLabel("Samples per class"))
-        right_layout.addWidget(scroll, 1)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setSizes([520, 420])
+        top = QSplitter()
+        top.addWidget(_column(self.summary, self.warnings, stretch_last=False))
+        top.addWidget(self.chart)
+        top.setSizes([330, 330])
+        self.summary.setMinimumWidth(240)
+        bottom = QSplitter()
+        bottom.addWidget(_column(QLabel("Samples per class (as the model sees them)"), scroll))
+        bottom.addWidget(_column(self.skipped_title, self.skipped))
+        bottom.setSizes([400, 260])
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setSizes([260, 440])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -129,9 +130,8 @@ class ReportView(QWidget):
         counts = report.get("counts", {})
         train, val = counts.get("train", [0] * len(names)), counts.get("val", [0] * len(names))
         xs = list(range(len(names)))
-        self.chart.addItem(pg.BarGraphItem(x=xs, height=train, width=0.7, brush="#1f77b4", name="train"))
-        self.chart.addItem(pg.BarGraphItem(x=xs, y0=train, height=val, width=0.7, brush="#ff7f0e",
-                                           name="validation"))
+        self.chart.addItem(pg.BarGraphItem(x=xs, height=train, width=0.7, brush="#1f77b4", pen=None))
+        self.chart.addItem(pg.BarGraphItem(x=xs, y0=train, height=val, width=0.7, brush="#ff7f0e", pen=None))
         step = max(1, len(names) // MAX_TICK_LABELS + (len(names) % MAX_TICK_LABELS > 0))
         ticks = [(i, names[i][:12]) for i in range(0, len(names), step)]
         self.chart.getAxis("bottom").setTicks([ticks])
@@ -161,3 +161,17 @@ class ReportView(QWidget):
                 label.setPixmap(pixmap)
                 label.setToolTip(name)
                 self._thumb_grid.addWidget(label, row, col)
+
+
+def _column(*widgets: QWidget, stretch_last: bool = True) -> QWidget:
+    """Widgets stacked in a margin-less column (the last one stretching)."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+    if stretch_last:
+        layout.setStretch(len(widgets) - 1, 1)
+    else:
+        layout.addStretch(1)
+    return box

@@ -81,6 +81,10 @@ class ConfusionView(QTableWidget):
                 self.setItem(i, j, item)
         self.resizeColumnsToContents()
         self.resizeRowsToContents()
+        for col in range(n):
+            self.setColumnWidth(col, max(self.columnWidth(col), 40))
+        for row in range(n):
+            self.setRowHeight(row, max(self.rowHeight(row), 28))
 
 
 class PerClassTable(QTableWidget):
@@ -106,12 +110,14 @@ class PerClassTable(QTableWidget):
                 item = QTableWidgetItem()
                 if value is None or (isinstance(value, float) and math.isnan(value)):
                     item.setText("–")
+                elif col < 4:
+                    item.setText(f"{float(value):.3f}")  # fixed format in [0, 1]: text order is numeric
                 else:
-                    shown = round(float(value), 3) if col < 4 else int(value)
-                    item.setData(Qt.ItemDataRole.DisplayRole, shown)
+                    item.setData(Qt.ItemDataRole.DisplayRole, int(value))
                 self.setItem(row, col, item)
         self.resizeColumnsToContents()
         self.setSortingEnabled(True)
+        self.sortItems(0, Qt.SortOrder.AscendingOrder)
 
 
 class Gallery(QListWidget):

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from studio.engine.training import OptimizerConfig, ScheduleConfig
 from studio.engine.training.optim import lr_factor
+from studio.ui.training.plot_style import style_plot, style_widget
 
 POINTS = 200
 
@@ -25,7 +26,9 @@ class SchedulePlot(pg.PlotWidget):
     """Learning rate against step; ``show_schedule`` redraws it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, title="Learning rate schedule")
+        super().__init__(parent)
+        style_widget(self)
+        style_plot(self.getPlotItem(), "Learning rate schedule")
         self.setMinimumHeight(130)
         self.setMaximumHeight(190)
         self.setMouseEnabled(x=False, y=False)
