@@ -26,6 +26,7 @@ class StateEvent:
 
     state: str
     step: int = 0
+    total_steps: int | None = None
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,10 @@ def _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume
     device = setup.device
     num_classes = len(data.class_names)
     torch.manual_seed(config.seed)
-    model = compile_spec(spec, device=device)
+    try:
+        model = compile_spec(spec, device=device)
+    except SpecError as exc:
+        raise SpecError(f"the model does not compile: {exc}") from None
     heads = bind_losses(config.losses, model.output_names)
     check_outputs(spec, heads, num_classes, emit)
     for index, init in enumerate(config.init):

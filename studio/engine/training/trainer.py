@@ -204,7 +204,7 @@ class Trainer:
                     early_stop = self._early_stopping(s, stopper)
                 every = ck.every_steps is not None and step % ck.every_steps == 0
                 if every or time_save or (evaluate and save_after_eval):
-                    self._save(s, step, "scheduled", eval_step == step, stopper)
+                    self._save(s, step, "stopped" if stop_now else "scheduled", eval_step == step, stopper)
                     last_save, saved_step = time.monotonic(), step
                 if epoch_end:
                     self._end_epoch(s, step, epoch_losses, epoch_images, time.perf_counter() - epoch_start)
@@ -295,13 +295,16 @@ class Trainer:
 
     def _save(self, s: Session, step: int, reason: str, fresh_metrics: bool, stopper: dict) -> None:
         rng = gather_objects(capture_rng(), s.ctx)  # every process takes part
+        weights = {k: v.detach().contiguous() for k, v in s.model.state_dict().items()}
+        if not all(torch.isfinite(v).all() for v in weights.values() if v.is_floating_point()):
+            raise _Failure(f"the weights became NaN or infinite by step {step}: training stopped. Last good "
+                           f"checkpoint: {self.last_checkpoint or 'none'}. Try a lower learning rate.")
         if s.store is None:
             return
         state = {"optimizer": s.optimizer.state_dict(), "scheduler": s.scheduler.state_dict(),
                  "scaler": s.scaler.state_dict() if s.scaler is not None else {}, "step": step,
                  "rng": rng, "seed": s.config.seed, "world_size": s.ctx.world,
                  "early_stopping": dict(stopper)}
-        weights = {k: v.detach().contiguous() for k, v in s.model.state_dict().items()}
         info = s.store.save(step, weights, epoch=step / s.steps_per_epoch,
                             metrics=self.metrics if fresh_metrics else None, spec=s.spec,
                             training_state=state, reason=reason)
@@ -363,7 +366,7 @@ class Trainer:
         if s is not None and s.writer is not None:
             self._status(s, state=state, step=step, device=s.setup.description, world_size=s.ctx.world,
                          **fields)
-        self._emit(StateEvent(state, step))
+        self._emit(StateEvent(state, step, fields.get("total_steps")))
 
     def _status(self, s: Session, **fields: Any) -> None:
         if s.writer is not None:
