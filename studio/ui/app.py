@@ -16,6 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from studio.engine.errors import StudioError
+from studio.engine.project import load_project
 
 SCREENSHOT_SIZE = (1440, 900)
 
@@ -37,33 +38,25 @@ def create_app() -> QApplication:
 
 def run_app(args) -> int:
     """Open the window as the command line asks; returns the exit code."""
+    project = load_project(args.project) if args.project and not args.demo else None  # errors: exit 1
     if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = create_app()
     from studio.ui.main_window import MainWindow
 
     window = MainWindow(restore_layout=not args.screenshot)
-    problem = None
-    try:
-        if args.demo:
-            window.open_demo()
-        elif args.project:
-            window.document.open(args.project)
-            window.settings.add_recent(args.project)
-        if args.run:
-            window.open_run(args.run)
-    except StudioError as exc:
-        if args.screenshot:
-            raise
-        problem = str(exc)
+    if args.demo:
+        window.open_demo()
+    elif project is not None:
+        window.document.open(args.project, project)
+        window.settings.add_recent(args.project)
+    if args.run:
+        window.open_run(args.run)
     if args.screenshot:
         save_screenshot(window, args.screenshot, args.panel)
         return 0
     window.show()
-    if problem:
-        window.show_error("Cannot open", problem)
-    else:
-        window.offer_recovery()
+    window.offer_recovery()
     return app.exec()
 
 

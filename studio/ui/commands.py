@@ -22,18 +22,16 @@ SET_ARG_ID = 1001
 class SpecCommand(QUndoCommand):
     """An edit of graph ``block`` (None: the model) of ``spec``."""
 
-    def __init__(self, spec: ModelSpec, block: str | None, text: str,
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
+    def __init__(self, spec: ModelSpec, block: str | None, text: str) -> None:
+        super().__init__(text)
         self.spec, self.block = spec, block
 
 
 class OpCommand(SpecCommand):
     """One primitive operation (add/remove node, connect/disconnect, add block) and its inverse."""
 
-    def __init__(self, spec: ModelSpec, op: Op, block: str | None = None,
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(spec, block, op_text(op), parent)
+    def __init__(self, spec: ModelSpec, op: Op, block: str | None = None) -> None:
+        super().__init__(spec, block, op_text(op))
         self.op = op
         self.removed: tuple[Node, list[Edge]] | None = None
 
@@ -81,16 +79,29 @@ def op_text(op: Op) -> str:
     return f"Add block {op.block.name}"
 
 
+class MacroCommand(QUndoCommand):
+    """Several commands as one undo step (kept as Python objects, so their overrides stay alive)."""
+
+    def __init__(self, text: str, commands: list[QUndoCommand]) -> None:
+        super().__init__(text)
+        self.commands = commands
+
+    def redo(self) -> None:
+        for command in self.commands:
+            command.redo()
+
+    def undo(self) -> None:
+        for command in reversed(self.commands):
+            command.undo()
+
+
 def ops_command(spec: ModelSpec, ops: list[Op], block: str | None, text: str) -> QUndoCommand:
     """One undo step running ``ops`` in order (undone in reverse)."""
     if len(ops) == 1:
         command = OpCommand(spec, ops[0], block)
         command.setText(text)
         return command
-    parent = QUndoCommand(text)
-    for op in ops:
-        OpCommand(spec, op, block, parent)
-    return parent
+    return MacroCommand(text, [OpCommand(spec, op, block) for op in ops])
 
 
 class SetArgCommand(SpecCommand):

@@ -56,9 +56,10 @@ class ProjectDocument(QObject):
         self.revalidate()
         self.sigFileChanged.emit()
 
-    def open(self, path: str | Path) -> None:
-        """Load a ``.studio`` project or a spec file (raises StudioError on a bad file)."""
-        project = load_project(path)
+    def open(self, path: str | Path, project: Project | None = None) -> None:
+        """Show a ``.studio`` project or a spec file (read now unless ``project`` holds it already);
+        raises StudioError on a bad file. A spec file becomes an unsaved project."""
+        project = project if project is not None else load_project(path)
         is_project = Path(path).suffix == ".studio"
         self.replace(project, path if is_project else None, modified=not is_project)
 

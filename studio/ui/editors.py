@@ -55,7 +55,7 @@ class ArgEditor(QWidget):
             child.setPalette(palette)
 
     def _emit(self, value: Any) -> None:
-        message = self.param.check(value)
+        message = None if is_reference(value) else self.param.check(value)
         if message:
             self.sigInvalid.emit(message)
         else:
@@ -237,6 +237,11 @@ class PaddingEditor(ArgEditor):
         self.box.blockSignals(False)
 
 
+def is_reference(value: Any) -> bool:
+    """Whether ``value`` refers to a block parameter (``"$channels"``)."""
+    return isinstance(value, str) and value.startswith("$") and len(value) > 1
+
+
 def format_text(value: Any) -> str:
     if value is None:
         return ""
@@ -253,7 +258,7 @@ def parse_text(param: Param, text: str) -> Any:
         if param.optional:
             return None
         raise ValueError(f"'{param.name}' needs a value")
-    if param.kind == "str":
+    if param.kind == "str" or is_reference(text):
         return text
     if param.kind == "padding" and text in ("same", "valid"):
         return text

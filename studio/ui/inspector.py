@@ -32,7 +32,15 @@ from studio.engine.spec.edits import used_block
 from studio.engine.spec.model import SpecEvent
 from studio.engine.spec.resolve import DEFAULT, EXPLICIT
 from studio.ui.canvas.scene import CanvasScene
-from studio.ui.editors import ArgEditor, ChoiceEditor, make_editor, param_for_value
+from studio.ui.editors import (
+    ArgEditor,
+    ChoiceEditor,
+    TextEditor,
+    format_text,
+    is_reference,
+    make_editor,
+    param_for_value,
+)
 from studio.ui.format import bytes_text, count_text, shape_text
 from studio.ui.icons import category_icon
 
@@ -40,16 +48,23 @@ ERROR_STYLE = "color: #d9342b;"
 NOTE_STYLE = "color: palette(placeholder-text);"
 
 
+def issue_arg(message: str, names: list[str]) -> str | None:
+    """The argument a message is about, when it names one (``'kernel_size' must…``, ``groups=5``)."""
+    return next((name for name in names if f"'{name}'" in message or f"{name}=" in message), None)
+
+
 class ArgRow:
     """One argument: label, editor, where its value comes from, reset button, message."""
 
-    def __init__(self, inspector: Inspector, param: Param, grid: QGridLayout, row: int) -> None:
+    def __init__(self, inspector: Inspector, param: Param, grid: QGridLayout, row: int,
+                 reference: bool = False) -> None:
         self.param = param
         self.label = QLabel(param.name)
         self.label.setToolTip(param.help)
-        if param.name == "block":
-            names = tuple(inspector.scene.spec.blocks)
-            self.editor: ArgEditor = ChoiceEditor(param, choices=names)
+        if reference:  # "$name": a block parameter, typed as text
+            self.editor: ArgEditor = TextEditor(param)
+        elif param.name == "block":
+            self.editor = ChoiceEditor(param, choices=tuple(inspector.scene.spec.blocks))
         else:
             self.editor = make_editor(param)
         self.editor.setToolTip(param.help)
@@ -81,7 +96,7 @@ class ArgRow:
         font.setBold(explicit)
         self.label.setFont(font)
         if explicit:
-            self.source.setText("set here")
+            self.source.setText(f"set here ({origin})" if origin else "set here")
         elif source == DEFAULT:
             self.source.setText("layer default" if self.param.name != "block" else "")
         else:
@@ -140,8 +155,11 @@ class Inspector(QScrollArea):
         elif event.kind == "reset" or (event.kind == "node_removed" and event.node == self.node_id):
             self.node_id = None
             self._build()
-        elif event.node == self.node_id and event.kind == "node_changed" and event.data in ("type", "stack"):
-            self._build()
+        elif event.node == self.node_id and event.kind == "node_changed":
+            if event.data in ("type", "stack") or (event.data == "block" and event.kind == "node_changed"):
+                self._build()
+            else:
+                self.refresh()
 
     # ---- building -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -203,7 +221,8 @@ class Inspector(QScrollArea):
             grid = QGridLayout(box)
             grid.setColumnStretch(1, 1)
             for index, param in enumerate(params):
-                self.rows[param.name] = ArgRow(self, param, grid, index * 3)
+                reference = is_reference(node.args.get(param.name))
+                self.rows[param.name] = ArgRow(self, param, grid, index * 3, reference)
             layout.addWidget(box)
         if layer is not None and layer.repeatable:
             layout.addWidget(self._build_structure(node))
@@ -279,17 +298,22 @@ class Inspector(QScrollArea):
         node = self.scene.graph.nodes[self.node_id]
         info: NodeInfo | None = analysis.nodes.get(self.node_id) if analysis else None
         issues = analysis.issues_for(self.node_id) if analysis else []
+        located = {id(issue): issue.arg or issue_arg(issue.message, list(self.rows)) for issue in issues}
         for name, row in self.rows.items():
-            if info is not None and name in info.args:
-                arg = info.args[name]
+            arg = info.args.get(name) if info is not None else None
+            if name in node.args:  # explicit values show at once, before the next analysis
+                raw = node.args[name]
+                bound = f"block parameter, now {format_text(arg.value)}" if is_reference(raw) and arg else ""
+                value, source, origin = raw, EXPLICIT, bound
+            elif arg is not None and arg.source != EXPLICIT:
                 value, source, origin = arg.value, arg.source, arg.origin
             else:
-                value = node.args.get(name, row.param.default)
-                source, origin = (EXPLICIT if name in node.args else DEFAULT), ""
-            row.show(value, source, origin, [i.message for i in issues if i.arg == name])
+                value, source, origin = row.param.default, DEFAULT, ""
+            row.show(value, source, origin, [i.message for i in issues if located[id(i)] == name])
         if self.facts is None:
             return
-        self.node_issues.setText("\n".join(f"⚠ {i.message}" for i in issues if i.arg not in self.rows))
+        unplaced = [issue for issue in issues if located[id(issue)] not in self.rows]
+        self.node_issues.setText("\n".join(f"⚠ {issue.message}" for issue in unplaced))
         self.node_issues.setVisible(bool(self.node_issues.text()))
         if info is not None and info.output_shape is not None:
             inputs = ", ".join(shape_text(s) for s in info.input_shapes.values())

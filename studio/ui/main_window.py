@@ -13,9 +13,11 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QInputDialog,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QTabWidget,
     QUndoView,
     QWidget,
@@ -44,7 +46,7 @@ from studio.ui.document import ProjectDocument
 from studio.ui.inspector import Inspector
 from studio.ui.palette import LayerPalette
 from studio.ui.panels import PANELS, create_panel
-from studio.ui.settings import AppSettings, recovery_dir
+from studio.ui.settings import AppSettings
 from studio.ui.status import StatusLine
 from studio.ui.theme import apply_theme, canvas_colors
 
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.document = ProjectDocument(parent=self)
         self.panels: dict[str, QWidget] = {}
+        self.pages: dict[str, QWidget] = {}  # what the tabs hold: the panel, in a scroll area
         self.docks: dict[str, QDockWidget] = {}
         self.canvases: dict[str | None, CanvasView] = {}
         self._hidden_docks: list[str] = []
@@ -124,25 +127,32 @@ class MainWindow(QMainWindow):
     def add_panel(self, name: str, title: str, widget: QWidget) -> None:
         """Show ``widget`` as tab ``title``; a panel of the same name (a placeholder) is replaced.
         ``show_panel(name)`` and ``studio gui --screenshot --panel NAME`` bring it to the front."""
-        old = self.panels.get(name)
+        old = self.pages.get(name)
         self.panels[name] = widget
         widget.setObjectName(widget.objectName() or f"panel_{name}")
+        page = widget if name == CANVAS else _scrolling(widget)
+        self.pages[name] = page
         if old is not None:
             index = self.tabs.indexOf(old)
             self.tabs.removeTab(index)
-            self.tabs.insertTab(index, widget, title)
+            self.tabs.insertTab(index, page, title)
             old.deleteLater()
             return
-        self.tabs.addTab(widget, title)
+        self.tabs.addTab(page, title)
         self.actions_.add_panel_action(self.tabs.count() - 1, title, lambda: self.show_panel(name))
+
+    def current_panel(self) -> str:
+        """The name of the panel in front."""
+        page = self.tabs.currentWidget()
+        return next(name for name, value in self.pages.items() if value is page)
 
     def show_panel(self, name: str) -> None:
         """Bring panel ``name`` (canvas, training, ...; or a dock: palette, inspector, code, history)
         to the front; StudioError names the known ones."""
-        if name in self.panels:
-            self.tabs.setCurrentWidget(self.panels[name])
+        if name in self.pages:
+            self.tabs.setCurrentWidget(self.pages[name])
         elif name in self.docks:
-            self.tabs.setCurrentWidget(self.panels[CANVAS])
+            self.tabs.setCurrentWidget(self.pages[CANVAS])
             self.show_dock(name)
         else:
             known = ", ".join([*self.panels, *self.docks])
@@ -155,7 +165,7 @@ class MainWindow(QMainWindow):
 
     def _panel_changed(self, index: int) -> None:
         """Model docks show with the canvas only; other panels get the whole window."""
-        on_canvas = self.tabs.widget(index) is self.panels.get(CANVAS)
+        on_canvas = self.tabs.widget(index) is self.pages.get(CANVAS)
         if on_canvas:
             for name in self._hidden_docks:
                 self.docks[name].show()
@@ -213,8 +223,10 @@ class MainWindow(QMainWindow):
             return  # the model's tab stays
         del self.canvases[block]
         self.canvas_tabs.removeTab(index)
-        view.canvas().detach()
+        scene = view.canvas()
+        scene.detach()
         view.deleteLater()
+        scene.deleteLater()
 
     def _canvas_changed(self) -> None:
         if self.canvas_tabs.currentWidget() is not None:
@@ -243,19 +255,19 @@ class MainWindow(QMainWindow):
         self.inspector.sigSelectNode.connect(self.go_to_node)
         self.palette_widget.sigActivated.connect(self.add_from_palette)
         self.find_box.returnPressed.connect(lambda: self.find_layer(self.find_box.text()))
+        self.find_box.textEdited.connect(self._refresh_find)
         self.find_model = QStringListModel()
         completer = QCompleter(self.find_model, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.activated.connect(self.find_layer)
         self.find_box.setCompleter(completer)
-        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda scheme: self._follow_system())
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._follow_system)
         self.inspector.set_scene(self.scene())
         self.status_line.show_analysis(doc.analysis)
 
     def _edited(self) -> None:
         self._autosave_due = True
-        self.find_model.setStringList(sorted(self.scene().graph.nodes))
 
     def _update_actions(self) -> None:
         scene = self.scene()
@@ -308,9 +320,12 @@ class MainWindow(QMainWindow):
             scene.run(lambda: scene.editor.set_defaults(dialog.result_scopes()))
 
     def focus_find(self) -> None:
-        self.find_model.setStringList(sorted(self.scene().graph.nodes))
+        self._refresh_find()
         self.find_box.setFocus()
         self.find_box.selectAll()
+
+    def _refresh_find(self, text: str = "") -> None:
+        self.find_model.setStringList(sorted(self.scene().graph.nodes))
 
     def find_layer(self, text: str) -> bool:
         """Select and centre the first layer whose id (or else type) matches ``text``."""
@@ -348,7 +363,7 @@ class MainWindow(QMainWindow):
         self.actions_.set_theme_checked(name)
         self._apply_theme()
 
-    def _follow_system(self) -> None:
+    def _follow_system(self, scheme=None) -> None:
         if self.settings.theme() == "system":
             self._apply_theme()
 
@@ -427,7 +442,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot save", str(exc))
             return False
         self.settings.add_recent(path)
-        clear_autosave(recovery_dir())
+        clear_autosave(self.settings.recovery_dir())
         self.message(f"Saved {path}")
         return True
 
@@ -461,14 +476,14 @@ class MainWindow(QMainWindow):
             return None
         self._autosave_due = False
         try:
-            return write_autosave(self.document.project, self.document.path, recovery_dir())
+            return write_autosave(self.document.project, self.document.path, self.settings.recovery_dir())
         except ProjectError as exc:
             self.message(str(exc))
             return None
 
     def offer_recovery(self) -> bool:
         """On start: offer to restore work a crashed session left; True when something was restored."""
-        for recovery in find_recoveries(recovery_dir()):
+        for recovery in find_recoveries(self.settings.recovery_dir()):
             answer = self.ask_restore(recovery)
             if answer == "later":
                 continue
@@ -510,7 +525,7 @@ class MainWindow(QMainWindow):
                 return
         self.settings.save_window(self)
         self.settings.sync()
-        clear_autosave(recovery_dir())
+        clear_autosave(self.settings.recovery_dir())
         self.autosave_timer.stop()
         for view in self.canvases.values():
             view.canvas().detach()
@@ -519,6 +534,15 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         QMessageBox.about(self, "About Studio", f"<b>Studio {__version__}</b><br>Build, train and inspect "
                           "neural networks on PyTorch, visually.")
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area, so a large panel never forces the window's size."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 def demo_project() -> Project:

@@ -42,10 +42,14 @@ def create_panel(entry: PanelEntry, window) -> QWidget:
     except ModuleNotFoundError as exc:
         if exc.name and entry.module.startswith(exc.name):
             return placeholder(f"The {entry.title.lower()} panel arrives with issue {entry.issue}.")
-        raise
-    try:
-        return module.create_panel(window)
+        module, error = None, exc
     except Exception as exc:  # a broken panel must not take the model builder down with it
+        module, error = None, exc
+    try:
+        if module is None:
+            raise error
+        return module.create_panel(window)
+    except Exception as exc:
         traceback.print_exc()
         return placeholder(f"The {entry.title.lower()} panel could not start: {exc}")
 

@@ -66,11 +66,14 @@ class AppSettings:
     def sync(self) -> None:
         self.store.sync()
 
-
-def recovery_dir() -> Path:
-    """Where autosave files live (per user; isolated in QStandardPaths test mode)."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base) / "recovery"
+    # ---- places -------------------------------------------------------------------------------
+    def recovery_dir(self) -> Path:
+        """Where autosave files live: the ``recovery_dir`` setting, else the user's app data folder."""
+        value = self.store.value("recovery_dir")
+        if isinstance(value, str) and value:
+            return Path(value)
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        return Path(base) / "recovery"
 
 
 def _int(value, default: int) -> int:

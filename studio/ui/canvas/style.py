@@ -55,8 +55,8 @@ def summary(node: Node, info: NodeInfo | None) -> str:
     layer = get_layer(node.type)
     if layer is None:
         return "unknown layer type"
-    values = info.values if info is not None and info.args else {**{p.name: p.default for p in layer.params},
-                                                                  **node.args}
+    inherited = info.values if info is not None and info.args else {p.name: p.default for p in layer.params}
+    values = {**inherited, **node.args}  # explicit values show at once, before the next analysis
     parts = []
     keys = KEY_ARGS.get(node.type, ())
     for param in layer.params:

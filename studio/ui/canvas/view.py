@@ -38,7 +38,7 @@ class CanvasView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSceneRect(QRectF(-20000, -20000, 40000, 40000))
         self.minimap = Minimap(self)
-        scene.changed.connect(lambda *_: self._update_minimap())
+        scene.changed.connect(self._scene_changed)
         self._update_minimap()
 
     def canvas(self) -> CanvasScene:
@@ -218,6 +218,9 @@ class CanvasView(QGraphicsView):
         viewport = self.viewport().geometry()
         self.minimap.move(viewport.right() - self.minimap.width() - 10,
                           viewport.bottom() - self.minimap.height() - 10)
+
+    def _scene_changed(self, regions) -> None:
+        self._update_minimap()
 
     def _update_minimap(self) -> None:
         count = len(self.canvas().nodes)

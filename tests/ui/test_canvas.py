@@ -1,0 +1,122 @@
+"""The canvas driven with real mouse events: connect ports, move, delete, undo/redo each."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+
+from studio.engine.spec.model import Edge, Node
+from tests.ui.helpers import drag, view_point
+
+
+def test_scene_draws_every_node_and_edge_with_shapes(demo):
+    scene = demo.scene()
+    assert set(scene.nodes) == set(demo.document.spec.nodes)
+    assert set(scene.edge_items) == set(demo.document.spec.edges)
+    assert scene.edge_items[Edge("conv1", "pool1")].label == "32×28×28"
+    assert scene.nodes["conv1"].info.params == 320
+
+
+def test_connect_two_ports_by_dragging_then_undo_redo(demo, qtbot):
+    doc, scene, view = demo.document, demo.scene(), demo.view()
+    assert doc.undo_stack.count() == 0
+    scene.editor.add("add", (300.0, 330.0))
+    view.fit()
+    qtbot.wait(10)
+    add_item = scene.nodes["add1"]
+    drag(qtbot, view, scene.nodes["pool1"].out_port.scenePos(), add_item.in_ports["x0"].scenePos())
+    assert Edge("pool1", "add1", "x0") in doc.spec.edges
+    assert Edge("pool1", "add1", "x0") in scene.edge_items
+    doc.undo_stack.undo()
+    assert Edge("pool1", "add1", "x0") not in doc.spec.edges
+    assert Edge("pool1", "add1", "x0") not in scene.edge_items
+    doc.undo_stack.redo()
+    assert Edge("pool1", "add1", "x0") in scene.edge_items
+
+
+def test_invalid_connections_are_refused_with_a_reason(demo, qtbot):
+    scene, view = demo.scene(), demo.view()
+    view.fit()
+    edges_before = list(demo.document.spec.edges)
+    with qtbot.waitSignal(scene.sigMessage) as blocker:  # conv2's input is taken by pool1
+        drag(qtbot, view, scene.nodes["image"].out_port.scenePos(),
+             scene.nodes["conv2"].in_ports["x"].scenePos())
+    assert "already fed by 'pool1'" in blocker.args[0]
+    with qtbot.waitSignal(scene.sigMessage) as blocker:  # output to output
+        drag(qtbot, view, scene.nodes["fc1"].out_port.scenePos(), scene.nodes["fc2"].out_port.scenePos())
+    assert "output" in blocker.args[0] and "input" in blocker.args[0]
+    assert demo.document.spec.edges == edges_before
+    assert "Cannot connect" in demo.statusBar().currentMessage()
+
+
+def test_a_drag_moves_nodes_in_one_undo_step(demo, qtbot):
+    doc, scene, view = demo.document, demo.scene(), demo.view()
+    view.fit()
+    item = scene.nodes["fc1"]
+    start = item.sceneBoundingRect().center()
+    old = doc.spec.nodes["fc1"].pos
+    drag(qtbot, view, start, start + QPointF(200, 0))
+    new = doc.spec.nodes["fc1"].pos
+    assert new[0] > old[0] + 100 and new[1] == old[1]
+    assert new[0] % 10 == 0  # snapped to the grid
+    assert doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert doc.spec.nodes["fc1"].pos == old
+    assert (item.pos().x(), item.pos().y()) == old
+
+
+def test_delete_removes_node_with_its_edges_and_undo_restores(demo, qtbot):
+    doc, scene, view = demo.document, demo.scene(), demo.view()
+    view.fit()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view_point(view, scene.nodes["dropout"].sceneBoundingRect().center()))
+    assert scene.selected_ids() == ["dropout"]
+    demo.actions_.delete.trigger()
+    assert "dropout" not in doc.spec.nodes and "dropout" not in scene.nodes
+    assert not any("dropout" in (e.src, e.dst) for e in scene.edge_items)
+    doc.undo_stack.undo()
+    assert Edge("fc1", "dropout") in scene.edge_items and Edge("dropout", "fc2") in scene.edge_items
+
+
+def test_edges_can_be_selected_and_deleted(demo, qtbot):
+    doc, scene = demo.document, demo.scene()
+    scene.edge_items[Edge("conv1", "pool1")].setSelected(True)
+    demo.actions_.delete.trigger()
+    assert Edge("conv1", "pool1") not in doc.spec.edges
+    assert "conv1" in doc.spec.nodes
+
+
+def test_scene_follows_spec_edits_made_elsewhere(demo):
+    spec, scene = demo.document.spec, demo.scene()
+    spec.add_node(Node("extra", "relu", pos=(400.0, 0.0)))
+    spec.rename_node("extra", "renamed")
+    spec.connect(Edge("image", "renamed"))
+    assert "renamed" in scene.nodes and Edge("image", "renamed") in scene.edge_items
+    spec.move_node("renamed", (500.0, 40.0))
+    assert scene.nodes["renamed"].pos().x() == 500.0
+    spec.set_arg("pool1", "kernel_size", 4)
+    assert "4×4" in scene.nodes["pool1"]._signature[3]
+
+
+def test_double_click_expands_a_repeat_node_in_place(demo):
+    spec, scene = demo.document.spec, demo.scene()
+    spec.set_node_field("conv2", "repeat", 3)
+    demo.document.revalidate()
+    item = scene.nodes["conv2"]
+    height = item.height
+    scene.open_node("conv2")
+    assert item.expanded and item.height > height
+    assert [row[0] for row in item._rows] == ["conv2_1", "conv2_2", "conv2_3"]
+    assert item.out_port.pos().y() == item.height
+
+
+def test_zoom_and_fit(demo):
+    view = demo.view()
+    view.fit()
+    zoom = view.zoom
+    view.zoom_in()
+    assert view.zoom > zoom
+    for _ in range(40):
+        view.zoom_out()
+    assert view.zoom >= 0.079
+    view.fit()
+    assert abs(view.zoom - zoom) < 1e-6

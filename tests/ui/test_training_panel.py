@@ -1,0 +1,107 @@
+"""The training panel end to end: real training through its buttons on a real image folder."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from studio.engine.checkpoints import CheckpointStore
+from studio.engine.runs import RunReader
+from tests.ui.training_helpers import make_panel, train_through_button, wait_for
+
+
+def test_train_button_trains_plots_and_fills_the_results(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    result = train_through_button(qtbot, panel)
+    assert result.status == "finished" and result.reason == "completed"
+    assert result.metrics["val/accuracy"] > 0.5
+    run_dir = panel.run.run_dir
+    assert run_dir.parent == tmp_path / "runs"
+    label = panel.runs.watcher.get(run_dir).name
+    panel.curves.redraw()
+    loss = panel.curves.item(label, "train/loss")
+    steps = int(loss.xData.max())
+    assert steps == result.step and len(loss.xData) == result.step  # one point per logged step
+    assert len(panel.curves.item(label, "val/accuracy").xData) == 4  # one validation per epoch
+    assert panel.curves.item(label, "lr").yData[0] > 0
+    assert "Training completed" in panel.messages.text() and "validation accuracy" in panel.messages.text()
+    # the project remembers the run and the settings it used
+    assert panel.document.project.runs == [f"runs/{run_dir.name}"]
+    assert panel.document.project.training["batch_size"] == 8 and panel.document.modified
+    # results: the confusion matrix holds every validation image; cells open their images
+    with qtbot.waitSignal(panel.predictor.sigResult, timeout=30_000, raising=False):
+        pass
+    wait_for(qtbot, lambda: panel.results.predictions is not None, message="predictions")
+    predictions = panel.results.predictions
+    matrix = panel.results.confusion.matrix
+    assert matrix.sum() == len(predictions) == sum(RunReader(run_dir).data_report()["counts"]["val"])
+    true, guess = np.unravel_index(np.argmax(matrix), matrix.shape)
+    panel.results.confusion.sigCellChosen.emit(int(true), int(guess))
+    assert panel.results.gallery.count() == matrix[true, guess]
+    path = panel.results.gallery.item(0).data(Qt.ItemDataRole.UserRole)
+    assert path in predictions.paths and f"c{true}" in path
+    assert panel.results.per_class.rowCount() == 3
+
+
+def test_pause_resume_and_stop_with_a_checkpoint(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path, per_class=20)
+    panel.settings_form.by_steps.setChecked(True)
+    panel.settings_form.steps.setValue(100_000)
+    panel.settings_form.batch_size.setValue(4)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    run = panel.run
+    wait_for(qtbot, lambda: run.state == "running" and run.trainer.step > 3, message="training")
+    assert not panel.train_button.isEnabled() and panel.pause_button.isEnabled()
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: run.state == "paused", message="paused")
+    assert panel.resume_button.isEnabled() and not panel.pause_button.isEnabled()
+    paused_at = run.trainer.step
+    qtbot.wait(400)
+    assert run.trainer.step == paused_at  # nothing trains while paused
+    assert "paused" in panel.progress.format()
+    qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: run.trainer.step > paused_at + 3, message="resumed training")
+    with qtbot.waitSignal(panel.sigRunEnded, timeout=60_000) as ended:
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    result = ended.args[0]
+    assert result.status == "finished" and result.reason == "stopped"
+    last = CheckpointStore(run.run_dir / "checkpoints").latest()
+    assert last.step == result.step and last.reason == "stopped"
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert "Training stopped" in panel.messages.text()
+
+
+def test_bad_data_is_a_clear_message_and_the_panel_stays_usable(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not an image")
+    panel.data_page.form.folder.setText(str(empty))
+    result = train_through_button(qtbot, panel)
+    assert result.status == "failed"
+    text = panel.messages.text()
+    assert "The data cannot be used" in text and "no usable images" in text and "Data page" in text
+    assert panel.train_button.isEnabled()
+    panel.data_page.form.folder.setText(str(tmp_path / "data"))
+    assert train_through_button(qtbot, panel).status == "finished"  # and it trains after the fix
+
+
+def test_a_model_that_does_not_fit_the_data_says_so(qtbot, tmp_path):
+    from tests.engine.image_folders import tiny_cnn
+
+    panel = make_panel(qtbot, tmp_path, spec=tiny_cnn(classes=2))  # 2 outputs for 3 classes
+    result = train_through_button(qtbot, panel)
+    assert result.status == "failed"
+    text = panel.messages.text()
+    assert "The model does not compile" in text and "units to 3" in text
+
+
+def test_nan_loss_stops_with_the_last_good_checkpoint_named(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    panel.settings_form.optimizer.setCurrentText("sgd")
+    panel.settings_form.momentum.setValue(0.0)
+    panel.settings_form.lr.setValue(10.0)
+    panel.settings_form.epochs.setValue(20)
+    result = train_through_button(qtbot, panel)
+    assert result.status == "failed"
+    text = panel.messages.text()
+    assert "NaN or infinite" in text and "Lower the learning rate" in text
+    assert panel.train_button.isEnabled()

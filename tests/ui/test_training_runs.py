@@ -1,0 +1,120 @@
+"""The runs list: runs from the command line (followed live through their files), overlay, rename,
+tags, delete to the trash with confirmation, resume."""
+
+import threading
+
+import pytest
+from PySide6.QtCore import QStandardPaths
+
+from studio.engine.runs.labels import read_labels
+from studio.engine.training import StepEvent, TrainConfig, Trainer
+from tests.engine.image_folders import make_image_folder, tiny_cnn
+from tests.ui.training_helpers import headless_run, make_panel, train_through_button, wait_for
+
+
+def _row(panel, path):
+    return panel.runs_list._items[path.resolve()]
+
+
+def test_a_run_written_elsewhere_is_followed_live(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    root = make_image_folder(tmp_path / "cli-data", classes=3, per_class=12)
+    config = TrainConfig.from_dict({"data": {"root": str(root)}, "epochs": 6, "batch_size": 8, "log_every": 1})
+    stepped = threading.Event()
+
+    def callback(event):
+        if isinstance(event, StepEvent) and event.step == 5:
+            trainer.pause()  # hold the "command line" run half-way
+            stepped.set()
+
+    run_dir = tmp_path / "cli-runs" / "live"
+    trainer = Trainer(tiny_cnn(3), config, run_dir=run_dir, callbacks=callback)
+    thread = threading.Thread(target=trainer.run, daemon=True)
+    thread.start()
+    assert stepped.wait(60)
+    wait_for(qtbot, lambda: trainer.state == "paused", message="external run paused")
+    watched = panel.open_run(run_dir)
+    assert _row(panel, run_dir).text(1) == "paused"
+    assert len(watched.curves.buffers["train/loss"]) == 5
+    trainer.resume()
+    thread.join(60)
+    wait_for(qtbot, lambda: watched.status.state == "finished", message="the watcher to see the end")
+    panel.curves.redraw()
+    assert len(panel.curves.item(watched.name, "train/loss").xData) == trainer.step  # every step, once
+    assert _row(panel, run_dir).text(1) == "finished"
+    assert _row(panel, run_dir).text(2).endswith("%")
+    assert panel.results.confusion.rowCount() == 3  # the last validation's counts
+
+
+def test_several_runs_overlay_their_curves(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    first = panel.open_run(headless_run(tmp_path, "a", epochs=2))
+    second = panel.open_run(headless_run(tmp_path, "b", epochs=3, optimizer={"name": "sgd", "lr": 0.05}))
+    panel.runs_list.select([first.path, second.path])
+    panel.curves.redraw()
+    a, b = panel.curves.item("a", "val/accuracy"), panel.curves.item("b", "val/accuracy")
+    assert a is not None and b is not None and len(a.xData) == 2 and len(b.xData) == 3
+    assert a.opts["pen"].color() != b.opts["pen"].color()  # one colour per run
+    assert panel.curves.item("a", "train/loss:raw") is None  # raw noise is left out when comparing
+    text = panel.curves.show_values_at("accuracy", 6)
+    assert "a: val accuracy" in text and "b: val accuracy" in text
+
+
+def test_rename_and_tag_a_run(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    run = panel.open_run(headless_run(tmp_path, "r"))
+    answers = iter(["baseline", "cpu, small"])
+    panel.runs.ask_text = lambda title, label, text: next(answers)
+    panel.runs_list.rename_button.click()
+    panel.runs_list.tags_button.click()
+    labels = read_labels(run.path)
+    assert labels.name == "baseline" and labels.tags == ("cpu", "small")
+    row = _row(panel, run.path)
+    assert row.text(0) == "baseline" and row.text(5) == "cpu, small"
+
+
+def test_delete_asks_then_moves_the_run_to_the_trash(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    train_through_button(qtbot, panel)
+    run_dir = panel.run.run_dir
+    panel.runs_list.select([run_dir.resolve()])
+    panel.runs.confirm = lambda title, text: False
+    panel.runs_list.delete_button.click()
+    assert run_dir.exists()  # declined: nothing happens
+    panel.runs.confirm = lambda title, text: True
+    panel.runs_list.delete_button.click()
+    if run_dir.exists():
+        pytest.skip("no trash can on this file system")
+    assert run_dir.resolve() not in panel.runs_list._items
+    assert panel.document.project.runs == []
+    trash = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    assert "trash" in panel.messages.text().lower() and trash
+
+
+def test_a_training_run_cannot_be_deleted(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path, per_class=20)
+    panel.settings_form.by_steps.setChecked(True)
+    panel.settings_form.steps.setValue(100_000)
+    panel.train()
+    wait_for(qtbot, lambda: panel.run.state == "running", message="training")
+    panel.runs.confirm = lambda title, text: pytest.fail("must not even ask")
+    assert not panel.runs.delete(panel.run.run_dir)
+    assert "still training" in panel.messages.text()
+    with qtbot.waitSignal(panel.sigRunEnded, timeout=60_000):
+        panel.stop()
+    assert panel.run.run_dir.exists()
+
+
+def test_resume_a_finished_run_for_more_epochs(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    first = train_through_button(qtbot, panel)
+    run_dir = panel.run.run_dir
+    panel.runs_list.select([run_dir.resolve()])
+    panel.ask_more_epochs = lambda name: 2.0
+    with qtbot.waitSignal(panel.sigRunEnded, timeout=60_000) as ended:
+        panel.runs_list.resume_button.click()
+    result = ended.args[0]
+    assert result.status == "finished" and result.step == first.step * 6 // 4  # 4 epochs + 2 more
+    assert panel.run.run_dir == run_dir
+    loss = panel.runs.watcher.get(run_dir).curves.buffers["train/loss"].arrays()[0]
+    assert loss.tolist() == sorted(set(loss.tolist())) and loss[-1] == result.step  # no repeated steps

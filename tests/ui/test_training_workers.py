@@ -1,0 +1,46 @@
+"""Worker jobs: reports arrive in batches on the GUI thread, results and failures come back."""
+
+import threading
+import time
+
+from studio.engine.errors import StudioError
+from studio.ui.workers import Job
+
+
+def test_many_reports_arrive_in_few_batches_in_order(qtbot):
+    def work(report):
+        for i in range(20_000):
+            report(i)
+            if i % 2000 == 0:
+                time.sleep(0.01)
+        return threading.current_thread().name
+
+    job = Job(work, name="count")
+    batches = []
+    job.sigEvents.connect(batches.append)
+    with qtbot.waitSignal(job.sigFinished, timeout=20_000) as finished:
+        job.start()
+    assert finished.args[0] == "studio-count"  # it ran in its own thread
+    assert [i for batch in batches for i in batch] == list(range(20_000))
+    assert len(batches) < 100  # batched: far fewer signals than reports
+    assert not job.running
+
+
+def test_user_errors_and_bugs_are_told_apart(qtbot):
+    def bad_input(report):
+        raise StudioError("no usable images in /data")
+
+    def bug(report):
+        report("before")
+        return 1 / 0
+
+    for work, user_error, text in ((bad_input, True, "no usable images"), (bug, False, "ZeroDivisionError")):
+        job = Job(work)
+        seen = []
+        job.sigEvents.connect(seen.extend)
+        with qtbot.waitSignal(job.sigFailed, timeout=10_000) as failed:
+            job.start()
+        failure = failed.args[0]
+        assert failure.user_error is user_error and text in failure.message
+        assert ("before" in seen) is (not user_error)  # events put before a failure are delivered
+        assert "Traceback" in failure.details

@@ -1,0 +1,120 @@
+"""The main window: panels and their seam, screenshots, shortcuts, find, live validation badges,
+status line, code view, themes."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QLabel
+
+from studio.engine.errors import StudioError
+from studio.ui.app import SCREENSHOT_SIZE, save_screenshot
+from studio.ui.panels import PANELS
+
+
+def test_every_panel_has_a_tab_and_a_placeholder_until_it_arrives(window):
+    assert list(window.panels) == ["canvas", *(entry.name for entry in PANELS)]
+    for entry in PANELS:
+        window.show_panel(entry.name)
+        assert window.current_panel() == entry.name
+        assert not window.docks["palette"].isVisible()  # other panels get the whole window
+    window.show_panel("canvas")
+    assert window.docks["palette"].isVisible() and window.docks["inspector"].isVisible()
+    with pytest.raises(StudioError, match="no panel 'nope'"):
+        window.show_panel("nope")
+
+
+def test_add_panel_replaces_a_placeholder_in_place(window):
+    index = window.tabs.indexOf(window.pages["projector"])
+    widget = QLabel("the real projector")
+    window.add_panel("projector", "Projector", widget)
+    assert window.tabs.indexOf(window.pages["projector"]) == index and window.panels["projector"] is widget
+    assert window.pages["projector"].widget() is widget
+    window.add_panel("extra", "Extra", QLabel("extra"))
+    window.show_panel("extra")
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Extra"
+
+
+def test_screenshot_of_each_panel(demo, tmp_path):
+    for name in ("canvas", "training", "code"):
+        path = save_screenshot(demo, tmp_path / f"{name}.png", name)
+        with Image.open(path) as image:
+            assert image.size == SCREENSHOT_SIZE
+            colours = image.convert("RGB").getcolors(1_000_000)
+        assert len(colours) > 50  # a real rendering, not a blank frame
+
+
+def test_standard_shortcuts_are_bound(window):
+    actions = window.actions_
+    keys = QKeySequence.StandardKey
+    expected = {actions.new: keys.New, actions.open: keys.Open, actions.save: keys.Save,
+                actions.undo: keys.Undo, actions.copy: keys.Copy, actions.paste: keys.Paste,
+                actions.select_all: keys.SelectAll, actions.find: keys.Find}
+    for action, key in expected.items():
+        assert QKeySequence(key) in action.shortcuts(), action.text()
+    assert actions.group.shortcut().toString() == "Ctrl+G"
+    assert actions.fit.shortcut().toString() == "Ctrl+0"
+    assert actions.delete.shortcuts()[0] == QKeySequence(QKeySequence.StandardKey.Delete)
+
+
+def test_find_layer_selects_and_centres(demo):
+    assert demo.find_layer("FC2")
+    assert demo.scene().selected_ids() == ["fc2"]
+    assert demo.find_layer("max_pool")
+    assert demo.scene().selected_ids() == ["pool1"]
+    assert not demo.find_layer("zzz")
+    assert "No layer matches" in demo.statusBar().currentMessage()
+
+
+def test_shape_error_badge_appears_and_disappears(demo, qtbot):
+    doc, scene = demo.document, demo.scene()
+    scene.editor.set_arg("fc2", "out_features", 10)
+    scene.editor.set_arg("pool2", "kernel_size", 20)  # does not fit 14x14
+    qtbot.waitUntil(lambda: bool(scene.nodes["pool2"].issues))
+    assert "does not fit" in scene.nodes["pool2"].toolTip()
+    assert scene.nodes["flatten"].info is None or scene.nodes["flatten"].info.output_shape is None
+    assert demo.status_line.problems.isVisible() and "1 problem" in demo.status_line.problems.text()
+    doc.undo_stack.undo()
+    qtbot.waitUntil(lambda: not scene.nodes["pool2"].issues)
+    assert "does not fit" not in scene.nodes["pool2"].toolTip()
+    assert not demo.status_line.problems.isVisible()
+    assert "421,642 parameters" in demo.status_line.totals.text()
+
+
+def test_status_line_memory_follows_the_batch_size(demo):
+    demo.status_line.batch.setValue(1)
+    one = demo.status_line.totals.text()
+    demo.status_line.batch.setValue(64)
+    assert demo.status_line.totals.text() != one
+    assert "activations" in one
+
+
+def test_code_view_shows_generated_source_and_follows_edits(demo, qtbot):
+    demo.show_panel("code")
+    code = demo.code_view
+    qtbot.waitUntil(lambda: "class Net" in code.text.toPlainText())
+    demo.scene().editor.set_arg("fc1", "out_features", 77)
+    qtbot.waitUntil(lambda: "77" in code.text.toPlainText())
+    demo.scene().editor.set_arg("pool2", "kernel_size", 20)
+    qtbot.waitUntil(lambda: "Fix the model" in code.note.text())
+    assert "77" in code.text.toPlainText()  # the last valid code stays
+
+
+def test_dark_theme_changes_the_canvas(window):
+    light = window.scene().colors.background.lightness()
+    window.set_theme("dark")
+    try:
+        assert window.scene().colors.dark and window.scene().colors.background.lightness() < light
+    finally:
+        window.set_theme("light")
+    assert not window.scene().colors.dark
+
+
+def test_history_lists_the_steps(demo):
+    demo.scene().editor.set_arg("fc1", "out_features", 64)
+    demo.scene().editor.move({"fc1": (demo.document.spec.nodes["fc1"].pos, (500.0, 0.0))})
+    demo.actions_.history.trigger()
+    model = demo.history.model()
+    assert model.rowCount() == 3  # the opened state + two steps
+    assert "fc1.out_features" in model.index(1, 0).data()
