@@ -106,7 +106,7 @@ def run_embed_job(job: EmbedJob, progress: Progress | None = None,
             if projection is not None:
                 projections.append(projection)
         first = next(iter(embeddings.values()))
-        images, cache = _sprite_images(source, job.sprite_size)
+        images, cache = sprite_images(source, job.sprite_size)
         sprites = export = None
         try:
             if images is not None:
@@ -154,7 +154,7 @@ def _layer(job: EmbedJob, out: Path, emb: Embedding, report: Progress,
     return LayerSummary(emb.layer, emb.dim, str(path), str(saved), variance, agreement), projection
 
 
-def _sprite_images(source: EmbedSource, size: int | None) -> tuple[Any, ImageCache | None]:
+def sprite_images(source: EmbedSource, size: int | None) -> tuple[Any, ImageCache | None]:
     """Thumbnail sources: the decoded model-size images, or the files decoded again at ``size`` when
     that is larger (sharper sprites); the second value is that fresh cache, for the caller to close."""
     if size is None:

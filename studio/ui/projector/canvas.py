@@ -40,7 +40,7 @@ class ProjectorCanvas(QWidget):
         self._frame: QImage | None = None
         self._press: QPointF | None = None
         self._drag: list[QPointF] = []
-        self._panning = False
+        self._panning = self._moved = False
         self._zoom_from: tuple[Camera, float, float, float] | None = None
         self._animation = QVariantAnimation(self, duration=160, startValue=0.0, endValue=1.0,
                                             easingCurve=QEasingCurve.Type.OutCubic)
@@ -164,6 +164,7 @@ class ProjectorCanvas(QWidget):
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
         self._press = event.position()
+        self._moved = False
         self._panning = event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self.tool == "pan")
         self._drag = [] if self._panning else [event.position()]
@@ -173,6 +174,7 @@ class ProjectorCanvas(QWidget):
         if self._press is None:
             self._set_hovered(self.point_at(pos.x(), pos.y()))
             return
+        self._moved = self._moved or (pos - self._press).manhattanLength() > CLICK_SLOP
         if self._panning:
             last = self._drag[-1] if self._drag else self._press
             self.camera = self.camera.panned(pos.x() - last.x(), pos.y() - last.y())
@@ -186,8 +188,10 @@ class ProjectorCanvas(QWidget):
         press, self._press = self._press, None
         shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         pos = event.position()
-        moved = press is not None and (pos - press).manhattanLength() > CLICK_SLOP
+        moved = press is not None and (self._moved or (pos - press).manhattanLength() > CLICK_SLOP)
         drag, self._drag = self._drag, []
+        if drag and not self._panning:
+            drag = [drag[0], pos] if self.tool == "rect" else [*drag, pos]
         if not moved and event.button() == Qt.MouseButton.LeftButton:
             self.sigClicked.emit(self.point_at(pos.x(), pos.y()), shift)
         elif moved and not self._panning and len(drag) > 1:

@@ -17,7 +17,6 @@ from studio.engine.projector import (
     NeighbourIndex,
     Projection,
     SpriteAtlas,
-    build_atlas,
     class_direction,
     custom,
     project,
@@ -50,12 +49,11 @@ def run_projection(request: ProjectionRequest, report: Report, should_stop: Stop
     """Everything the request asks, reporting :class:`Stage`, :class:`Prepared` and intermediate
     :class:`Projection` layouts; ``reuse`` skips extraction when only the method changed."""
     if reuse is None:
-        embedding, images = load_embedding(request, request.checkpoint, live, report, should_stop)
+        embedding, atlas = load_embedding(request, request.checkpoint, live, report, should_stop)
         compare = None
         if request.compare:
-            compare, _ = load_embedding(request, request.compare, live, report, should_stop, "comparison ")
-        report(Stage("Making thumbnails", None))
-        atlas = build_atlas(images, request.cell, should_stop=should_stop)
+            compare, _ = load_embedding(request, request.compare, live, report, should_stop, "comparison ",
+                                        thumbnails=False)
         reuse = Prepared(embedding, atlas, compare)
     report(reuse)
     report(Stage("Indexing neighbours", None))

@@ -288,7 +288,7 @@ class ProjectorPanel(QWidget):
 
     def _caption(self, result: ProjectionResult) -> str:
         emb, request = result.embedding, result.request
-        source = emb.info.get("source", "")
+        source = emb.info.get("images", "")
         checkpoint = Path(request.checkpoint).stem if request.checkpoint else "live model"
         text = f"{request.method.describe()} of layer {emb.layer} ({emb.dim} values) — {len(emb)} images " \
                f"from {source} — {checkpoint}"
@@ -483,5 +483,9 @@ class ProjectorPanel(QWidget):
 
 
 def create_panel(window) -> ProjectorPanel:
-    """The main window's projector tab (studio/ui/panels.py)."""
-    return ProjectorPanel(window)
+    """The main window's projector tab (studio/ui/panels.py), wired to the canvas and training panel."""
+    from studio.ui.projector.integration import install
+
+    panel = ProjectorPanel(window)
+    install(window, panel)
+    return panel
