@@ -11,7 +11,7 @@ from studio.engine.training import TrainConfig
 def tiny_config(root: Path, **changes: Any) -> TrainConfig:
     """Small batches on CPU; ``changes`` are TrainConfig.from_dict keys."""
     data = {"data": {"root": str(root), "val_split": 0.25}, "epochs": 3, "batch_size": 8, "log_every": 1,
-            "device": "cpu", "optimizer": {"lr": 0.01}}
+            "device": "cpu", "threads": 1, "optimizer": {"lr": 0.01}}
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}

@@ -10,23 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
-from studio.engine.compiler import compile_spec
-from studio.engine.data import BatchLoader, Normalization, load_split, prepare_image_data
-from studio.engine.errors import StudioError
-from studio.engine.runs import RunReader, layout
-from studio.engine.training.config import TrainConfig
-from studio.engine.training.device import choose_device
-from studio.engine.training.losses import bind_losses
-from studio.engine.training.resume import resolve_checkpoint
-from studio.engine.training.session import input_shape_of
+from studio.engine.checkpoints import CheckpointInfo
+from studio.engine.data import BatchLoader
+from studio.engine.projector.source import open_source
 
 
 @dataclass(frozen=True)
@@ -84,61 +75,17 @@ def predict_run(target: str | os.PathLike | CheckpointInfo, data_root: str | os.
                 device: str = "auto", progress: Progress | None = None) -> Predictions:
     """Predictions of a run's checkpoint (``checkpoint``, else the run's best, else its latest; or a
     checkpoint given as ``target``) on the run's validation split, or on every image of ``data_root``
-    with the run's classes, label rule and normalisation."""
-    store, info, run_dir = _checkpoint(target, checkpoint)
-    reader = RunReader(run_dir) if run_dir is not None else None
-    spec = store.load_spec(info) or (reader.spec() if reader else None)
-    if spec is None:
-        raise StudioError(f"checkpoint {info.name} records no model spec and has no run directory")
-    config = TrainConfig.from_dict(reader.config() or {}) if reader else TrainConfig()
-    report = (reader.data_report() if reader else None) or {}
-    classes = tuple(report["class_names"]) if report.get("class_names") else None
-    norm = report.get("normalization")
-    normalization = Normalization(tuple(norm["mean"]), tuple(norm["std"])) if norm else None
-    shape = input_shape_of(spec)
-    if data_root is None:
-        if run_dir is None or not (run_dir / layout.SPLIT).exists():
-            raise StudioError("this checkpoint has no run directory with a validation split: "
-                              "choose a folder to evaluate on")
-        data = prepare_image_data(config.data, shape, saved_split=load_split(run_dir / layout.SPLIT),
-                                  class_names=classes, normalization=normalization, progress=progress)
-        subset, root, source = data.val, data.report.val_root or data.report.root, "validation split"
-        if subset is None:
-            data.close()
-            raise StudioError("the run has no validation images: choose a folder to evaluate on")
-    else:
-        data_config = replace(config.data, root=str(data_root), val_root=None, val_split=0.0)
-        data = prepare_image_data(data_config, shape, class_names=classes, normalization=normalization,
-                                  progress=progress)
-        subset, root, source = data.train, data.report.root, str(data_root)
+    with the run's classes, label rule and normalisation (opened as the projector opens them)."""
+    source = open_source(checkpoint if checkpoint is not None else target, data_root, device=device,
+                         progress=progress)
     try:
-        setup = choose_device(device, channels_last="off", amp="off")
-        model = compile_spec(spec, device=setup.device)
-        try:
-            model.load_state_dict(store.load_weights(info))
-        except RuntimeError as exc:
-            raise StudioError(f"checkpoint {info.name} does not fit its model: "
-                              f"{str(exc).splitlines()[0]}") from None
-        output = bind_losses(config.losses, model.output_names)[0].output
-        loader = BatchLoader(subset, batch_size, setup.device, data.normalization, shuffle=False, pad=False)
-        predicted, confidence = _infer(model, loader, output)
-        return Predictions(str(info.path), info.step, source, data.class_names,
-                           tuple(str(Path(root) / name) for name in subset.files), subset.labels.copy(),
-                           predicted, confidence)
+        loader = BatchLoader(source.subset, batch_size, source.device, source.normalization, shuffle=False,
+                             pad=False)
+        predicted, confidence = _infer(source.model, loader, source.output)
+        return Predictions(str(source.checkpoint.path), source.checkpoint.step, source.source,
+                           source.class_names, source.paths, source.labels.copy(), predicted, confidence)
     finally:
-        data.close()
-
-
-def _checkpoint(target: Any, checkpoint: Any) -> tuple[CheckpointStore, CheckpointInfo, Path | None]:
-    if checkpoint is not None:
-        return resolve_checkpoint(checkpoint)
-    path = Path(target) if not isinstance(target, CheckpointInfo) else None
-    if path is not None and path.is_dir() and (path / layout.CHECKPOINTS).is_dir():
-        store = CheckpointStore(path / layout.CHECKPOINTS, keep_last=None)
-        best = store.best()
-        if best is not None:
-            return store, best, path
-    return resolve_checkpoint(target)
+        source.close()
 
 
 @torch.inference_mode()

@@ -69,6 +69,7 @@ class Session:
     tensorboard: TensorBoardLogger | None
     store: CheckpointStore | None
     created_group: bool
+    threads_before: int | None = None  # torch's thread count to restore when the run ends
 
     @property
     def steps_per_epoch(self) -> int:
@@ -81,6 +82,8 @@ class Session:
             self.writer.close()
         self.data.close()
         distributed.shutdown(self.created_group)
+        if self.threads_before is not None:
+            torch.set_num_threads(self.threads_before)
 
 
 def input_shape_of(spec: ModelSpec) -> tuple[int, int, int]:
@@ -118,8 +121,18 @@ def build_session(spec: ModelSpec, config: TrainConfig, run_dir: Path | None, re
                   emit: Emit) -> Session:
     """Prepare a run (heavy: decodes the data, builds the model). Raises StudioError for user mistakes."""
     ctx = distributed.from_environment()
+    threads_before = torch.get_num_threads() if config.threads else None
     if config.threads:
         torch.set_num_threads(config.threads)
+    try:
+        return _build(spec, config, run_dir, resume, emit, ctx, threads_before)
+    except BaseException:
+        if threads_before is not None:
+            torch.set_num_threads(threads_before)
+        raise
+
+
+def _build(spec, config, run_dir, resume, emit, ctx, threads_before) -> Session:
     setup = choose_device(config.device, ctx.local_rank, config.amp, config.channels_last)
     created = distributed.init(ctx, setup.device)
     shape = input_shape_of(spec)
@@ -139,10 +152,13 @@ def build_session(spec: ModelSpec, config: TrainConfig, run_dir: Path | None, re
     data = prepare_image_data(config.data, shape, saved_split=split, class_names=classes, normalization=norm,
                               progress=progress if ctx.is_main else None)
     try:
-        return _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume_state, emit)
+        session = _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume_state, emit)
     except BaseException:
         data.close()
+        distributed.shutdown(created)
         raise
+    session.threads_before = threads_before
+    return session
 
 
 def _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume_state, emit) -> Session:
