@@ -116,7 +116,10 @@ def extract_features(model: GraphModule, images: np.ndarray | torch.Tensor, node
             for start in range(0, total, batch_size):
                 if should_stop is not None and should_stop():
                     raise Cancelled("feature extraction cancelled")
-                batch = preprocess(torch.as_tensor(np.asarray(images[start:start + batch_size])).to(device))
+                chunk = images[start:start + batch_size]
+                if not isinstance(chunk, torch.Tensor):
+                    chunk = torch.from_numpy(np.ascontiguousarray(chunk))
+                batch = preprocess(chunk.to(device))
                 captured.clear()
                 values = model.forward_nodes(batch, nodes=wanted)
                 values.update(captured)

@@ -1,8 +1,9 @@
 """Exact nearest neighbours in the original feature space (cosine or euclidean), batched on a device.
 
 The index keeps the points on the device once (normalised for cosine, with squared norms for
-euclidean); a query batch is one matmul plus ``topk``. Distances of the returned neighbours are
-recomputed directly, so they do not suffer the cancellation of the ``|a|^2 - 2ab + |b|^2`` expansion.
+euclidean); a query batch is one matmul plus ``topk``. A few extra candidates are re-ranked by
+distances computed directly, so near-ties are not decided by the rounding of the matmul form
+``|a|^2 - 2ab + |b|^2``, and the reported distances are exact.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ class NeighbourIndex:
               exclude: np.ndarray | None = None) -> Neighbours:
         """The ``k`` nearest points to each query vector ``[Q, D]``; ``exclude[i]`` (a point index,
         or -1) is left out of row i's answer (the query point itself)."""
-        q = torch.as_tensor(np.asarray(queries, dtype=np.float32)).to(self.device)
+        if isinstance(queries, torch.Tensor):
+            q = queries.to(self.device, torch.float32)
+        else:
+            q = torch.from_numpy(np.asarray(queries, dtype=np.float32)).to(self.device)
         if q.ndim == 1:
             q = q[None]
         if q.shape[1] != self.points.shape[1]:

@@ -1,5 +1,6 @@
-"""What to embed: a checkpoint's model with its weights, and images from a run's validation split or
-a folder, read with the run's classes, label rule, resize mode and normalisation.
+"""A checkpoint's model with its weights, and the images to run it on: a run's validation split or a
+folder, read with the run's classes, label rule, resize mode and normalisation. The projector embeds
+them; ``training.predictions`` scores them.
 
     source = open_source("runs/demo")                     # best (else latest) checkpoint, validation split
     source = open_source("runs/demo/checkpoints/ckpt-000000300.safetensors", data_root="photos")
@@ -65,6 +66,10 @@ class EmbedSource:
         return RowView(self.subset.cache.images, self.subset.rows)
 
     @property
+    def device(self) -> torch.device:
+        return next((p.device for p in self.model.parameters()), torch.device("cpu"))
+
+    @property
     def labels(self) -> np.ndarray:
         return self.subset.labels
 
@@ -101,14 +106,14 @@ def open_source(target: str | os.PathLike | CheckpointInfo, data_root: str | os.
     shape = input_shape_of(spec)
     if data_root is None:
         if run_dir is None or not (run_dir / layout.SPLIT).exists():
-            raise ProjectorError(f"{target} has no run directory with a validation split: "
-                                 "give an image folder with --data")
+            raise ProjectorError(f"checkpoint {info.name} has no run directory with a validation split: "
+                                 "choose a folder of images")
         data = prepare_image_data(config.data, shape, saved_split=load_split(run_dir / layout.SPLIT),
                                   class_names=classes, normalization=normalization, progress=progress)
         subset, root, source = data.val, data.report.val_root or data.report.root, "validation split"
         if subset is None:
             data.close()
-            raise ProjectorError("the run has no validation images: give an image folder with --data")
+            raise ProjectorError("the run has no validation images: choose a folder of images")
     else:
         folder = replace(config.data, root=str(data_root), val_root=None, val_split=0.0)
         data = prepare_image_data(folder, shape, class_names=classes, normalization=normalization,

@@ -29,6 +29,8 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
     ``learning_rate`` "auto" is N / exaggeration per phase (openTSNE's default). ``on_layout``
     receives every intermediate layout (a copy, safe to hand to another thread).
     Perplexity is lowered for tiny sets (at most (N - 1) / 3), and the value used is recorded.
+    ``n_jobs`` defaults to the cores not already busy: openTSNE's threads spin, and on two cores
+    shared with a training run two threads took 7x longer than one.
     """
     try:
         from openTSNE import TSNE, affinity, initialization
@@ -63,7 +65,8 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
         report(0, None, init)
         if stop():
             return state["last"]
-        jobs = n_jobs or os.cpu_count() or 1
+        jobs = n_jobs or free_cores()
+        params["n_jobs"] = jobs
         affinities = affinity.MultiscaleMixture(x, perplexity, n_jobs=jobs, random_state=seed)
         if stop():
             return state["last"]
@@ -82,3 +85,13 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
     except (ValueError, MemoryError) as exc:
         raise ProjectorError(f"t-SNE failed: {exc}") from None
     return report(total, embedding.kl_divergence, embedding, complete=True)
+
+
+def free_cores() -> int:
+    """Cores this process may use minus the system's recent load (never below 1)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return cores
+    return max(1, min(cores, int(cores - load + 1)))
