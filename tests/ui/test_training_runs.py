@@ -1,11 +1,14 @@
 """The runs list: runs from the command line (followed live through their files), overlay, rename,
 tags, delete to the trash with confirmation, resume."""
 
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QStandardPaths
 
+from studio.engine.runs import RunReader
 from studio.engine.runs.labels import read_labels
 from studio.engine.training import StepEvent, TrainConfig, Trainer
 from tests.engine.image_folders import make_image_folder, tiny_cnn
@@ -19,7 +22,8 @@ def _row(panel, path):
 def test_a_run_written_elsewhere_is_followed_live(qtbot, tmp_path):
     panel = make_panel(qtbot, tmp_path)
     root = make_image_folder(tmp_path / "cli-data", classes=3, per_class=12)
-    config = TrainConfig.from_dict({"data": {"root": str(root)}, "epochs": 6, "batch_size": 8, "log_every": 1})
+    config = TrainConfig.from_dict({"data": {"root": str(root)}, "epochs": 6, "batch_size": 8,
+                                    "log_every": 1})
     stepped = threading.Event()
 
     def callback(event):
@@ -32,7 +36,7 @@ def test_a_run_written_elsewhere_is_followed_live(qtbot, tmp_path):
     thread = threading.Thread(target=trainer.run, daemon=True)
     thread.start()
     assert stepped.wait(60)
-    wait_for(qtbot, lambda: trainer.state == "paused", message="external run paused")
+    wait_for(qtbot, lambda: RunReader(run_dir).status().state == "paused", message="external run paused")
     watched = panel.open_run(run_dir)
     assert _row(panel, run_dir).text(1) == "paused"
     assert len(watched.curves.buffers["train/loss"]) == 5
@@ -83,12 +87,16 @@ def test_delete_asks_then_moves_the_run_to_the_trash(qtbot, tmp_path):
     assert run_dir.exists()  # declined: nothing happens
     panel.runs.confirm = lambda title, text: True
     panel.runs_list.delete_button.click()
-    if run_dir.exists():
-        pytest.skip("no trash can on this file system")
+    assert not run_dir.exists(), panel.messages.text()
     assert run_dir.resolve() not in panel.runs_list._items
     assert panel.document.project.runs == []
-    trash = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-    assert "trash" in panel.messages.text().lower() and trash
+    assert "Moved" in panel.messages.text()
+    data_home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    trash = Path(data_home) / "Trash"
+    trashed = trash / "files" / run_dir.name  # (test mode: a test trash, not the user's)
+    assert (trashed / "checkpoints").is_dir()
+    shutil.rmtree(trashed)
+    (trash / "info" / f"{run_dir.name}.trashinfo").unlink()
 
 
 def test_a_training_run_cannot_be_deleted(qtbot, tmp_path):

@@ -11,11 +11,10 @@ from tests.ui.training_helpers import make_panel
 def test_settings_round_trip_and_are_saved_in_the_project(qtbot, tmp_path):
     panel = make_panel(qtbot, tmp_path)
     form = panel.settings_form
-    config = TrainConfig.from_dict({"optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.8, "nesterov": True,
-                                                  "weight_decay": 1e-4},
-                                    "schedule": {"name": "step", "step_size": 30, "gamma": 0.5},
-                                    "steps": 300, "batch_size": 16, "grad_clip": 2.0,
-                                    "checkpoint": {"every_steps": 50, "keep_last": 3}, "amp": "off", "seed": 7})
+    config = TrainConfig.from_dict({
+        "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 1e-4},
+        "schedule": {"name": "step", "step_size": 30, "gamma": 0.5}, "steps": 300, "batch_size": 16,
+        "grad_clip": 2.0, "checkpoint": {"every_steps": 50, "keep_last": 3}, "amp": "off", "seed": 7})
     form.set_config(config)
     shown = form.config()
     for key in ("optimizer", "schedule", "steps", "batch_size", "grad_clip", "amp", "seed"):

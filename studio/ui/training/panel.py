@@ -286,6 +286,8 @@ class TrainingPanel(QWidget):
             epochs = None if self.run.config.steps else self.run.config.epochs
             self.progress.stepped(last_step.step, last_step.epoch, self.run.total_steps, epochs,
                                   last_step.images_per_s)
+            if self.run.state == "paused":
+                self.progress.paused()
         self.runs_list.update_run(watched)
 
     def _finished(self, event: FinishedEvent) -> None:

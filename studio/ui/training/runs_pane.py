@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFile, QObject, Signal
+from PySide6.QtCore import QFile, QObject, QStandardPaths, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from studio.engine.runs import RunReader
@@ -73,6 +73,8 @@ class RunsPane(QObject):
         if not self.confirm("Delete run", f"Move the run '{run.name}' ({run.path}) and its checkpoints to "
                             "the trash?"):
             return False
+        trash_home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+        Path(trash_home).mkdir(parents=True, exist_ok=True)  # Qt puts the trash there but does not create it
         if run.path.exists() and not QFile.moveToTrash(str(run.path)):
             self.sigMessage.emit(f"{run.path} could not be moved to the trash (is it on another drive, or "
                                  "read-only?): nothing was deleted")
