@@ -64,8 +64,8 @@ def save_screenshot(window, path: str | Path, panel: str = "canvas") -> Path:
     """Render ``window`` at a fixed size with ``panel`` in front to a PNG file."""
     app = QApplication.instance()
     window.resize(*SCREENSHOT_SIZE)
-    window.show_panel(panel)
     window.show()
+    window.show_panel(panel)  # after show(): a panel other than the canvas hides the model docks
     for _ in range(3):
         app.processEvents()
     front = window.panels.get(panel)

@@ -299,17 +299,21 @@ class NodeItem(QGraphicsItem):
             painter.drawRoundedRect(rect, style.CORNER, style.CORNER)
         font = style.fonts()[2]
         painter.setFont(font)
-        left = rect.left() + 8
-        for mark in self.marks:
+        left, right = rect.left() + 8, rect.right() - 8  # pills go left, then right: the port stays free
+        for index, mark in enumerate(self.marks):
             text = MARK_TEXT.get(mark, mark)
             width = QFontMetricsF(font).horizontalAdvance(text) + 10
-            pill = QRectF(left, rect.bottom() - 7, width, 14)
+            x = left if index % 2 == 0 else right - width
+            pill = QRectF(x, rect.bottom() - 7, width, 14)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(MARK_COLORS.get(mark, "#6b6b6b")))
             painter.drawRoundedRect(pill, 7, 7)
             painter.setPen(QColor("white"))
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
-            left += width + 4
+            if index % 2 == 0:
+                left += width + 4
+            else:
+                right -= width + 4
 
     def _paint_rows(self, painter: QPainter, rect: QRectF, rows, font, colors) -> None:
         top = rect.top() + style.NODE_HEIGHT
