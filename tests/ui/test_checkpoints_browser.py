@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from studio.engine.checkpoints import CheckpointStore
 from studio.engine.checkpoints.inspector import list_run
 from studio.ui.checkpoints import CheckpointPanel
-from studio.ui.checkpoints.runs import METRICS, NAME, STEP
+from studio.ui.checkpoints.runs import MARKS, METRICS, STEP
 from studio.ui.checkpoints.tensor_tree import CHANGE, MAX, MIN, SHAPE
 from tests.ui.checkpoint_runs import short_run
 
@@ -44,8 +44,8 @@ def test_run_lists_checkpoints_with_marks_and_opens_the_best(panel, run):
     assert [item.text(STEP) for item in items] == [str(info.step) for info in infos] == ["4", "8", "12"]
     best = next(info for info in infos if info.is_best)
     for item, info in zip(items, infos, strict=True):
-        assert ("★ best" in item.text(NAME)) == info.is_best
-        assert ("last" in item.text(NAME)) == info.is_last
+        assert ("★ best" in item.text(MARKS)) == info.is_best
+        assert ("last" in item.text(MARKS)) == info.is_last
         assert "val/accuracy" in item.text(METRICS)
     assert panel.viewer.path == best.path  # --run shows the best checkpoint
     weights = load_file(str(best.path))
@@ -139,7 +139,7 @@ def test_new_checkpoints_appear_while_a_run_writes(panel, tmp_path, qtbot):
     assert len(rows(panel.browser)) == 1
     store.save(2, {"w": torch.ones(2)})
     qtbot.waitUntil(lambda: len(rows(panel.browser)) == 2, timeout=5000)  # the folder is watched
-    assert "last" in rows(panel.browser)[1].text(NAME)
+    assert "last" in rows(panel.browser)[1].text(MARKS)
 
 
 def test_foreign_pt_file_opens_under_opened_files(panel, tmp_path):

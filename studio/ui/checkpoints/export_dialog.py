@@ -50,6 +50,7 @@ class ExportDialog(QDialog):
     """Exports ``weights`` (checkpoint path, state_dict or model) of ``spec`` to a chosen format."""
 
     sigExported = Signal(object)  # ExportResult
+    sigFailed = Signal(str)  # why nothing was exported
 
     def __init__(self, spec: ModelSpec | None, weights: CheckpointSource, label: str,
                  directory: str | Path | None = None, parent=None) -> None:
@@ -194,4 +195,5 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(not missing_packages(self.chosen_format))
         prefix = "" if failure is None or failure.user_error else "Unexpected error: "
         self.status.setText(f"<span style='color:{BAD_COLOR}'>✘ Not exported. {prefix}{message}</span>")
+        self.sigFailed.emit(message)
 

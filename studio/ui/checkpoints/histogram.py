@@ -1,17 +1,17 @@
-"""Histogram of one tensor's values (from the engine's TensorStats) with its summary beside it."""
+"""Histogram of one tensor's values (from the engine's TensorStats) with its summary below it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.engine.checkpoints.stats import TensorStats
 from studio.ui.format import bytes_text, shape_text
 
 
 class HistogramView(QWidget):
-    """A step histogram (pyqtgraph) and a text block with min/max/mean/std, zeros and NaN/inf."""
+    """A step histogram (pyqtgraph) above two lines: shape, type, size, zeros, NaN/inf; min/max/mean/std."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -26,10 +26,10 @@ class HistogramView(QWidget):
                                      pen=pg.mkPen((61, 111, 182), width=1), skipFiniteCheck=True)
         self.plot.addItem(self.curve)
         self.summary = QLabel()
-        self.summary.setMinimumWidth(190)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
-        layout = QHBoxLayout(self)
+        self.summary.setTextInteractionFlags(pg.QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
@@ -49,13 +49,13 @@ class HistogramView(QWidget):
         self.curve.setData(edges, counts)
         self.plot.setTitle(stats.name, size="9pt")
         self.plot.enableAutoRange()
-        rows = [("shape", shape_text(stats.shape)), ("type", stats.dtype), ("size", bytes_text(stats.nbytes)),
-                ("min", _num(stats.min)), ("max", _num(stats.max)), ("mean", _num(stats.mean)),
-                ("std", _num(stats.std)), ("zeros", f"{100 * stats.zero_fraction:.3g}%"),
-                ("NaN", str(stats.nan_count)), ("inf", str(stats.inf_count))]
-        body = "".join(f"<tr><td>{key}</td><td align='right'>&nbsp;{value}</td></tr>" for key, value in rows)
-        self.summary.setText(f"<table>{body}</table>")
+        first = [shape_text(stats.shape), stats.dtype, bytes_text(stats.nbytes),
+                 f"zeros {100 * stats.zero_fraction:.3g}%", f"NaN {stats.nan_count}",
+                 f"inf {stats.inf_count}"]
+        second = [f"{key} <b>{_num(value)}</b>" for key, value in
+                  (("min", stats.min), ("max", stats.max), ("mean", stats.mean), ("std", stats.std))]
+        self.summary.setText(" · ".join(first) + "<br>" + " · ".join(second))
 
 
 def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.5g}"
+    return "–" if value is None else f"{value:.4g}"

@@ -193,7 +193,9 @@ class CheckpointPanel(QWidget):
     def open_export_dialog(self) -> ExportDialog | None:
         """Export the open checkpoint (with its recorded spec), else the live model."""
         if self.viewer.path is not None:
-            spec, label = self._spec_of_open_checkpoint(), f"{self.viewer.path.name}"
+            path = self.viewer.path
+            run = f"{path.parent.parent.name} / " if path.parent.name == "checkpoints" else ""
+            spec, label = self._spec_of_open_checkpoint(), f"{run}{path.name}"
             weights, folder = self.viewer.path, self.viewer.path.parent
         elif self.live is not None:
             try:

@@ -27,9 +27,8 @@ class _ScopeTree(QTreeWidget):
         self.setHeaderLabels(columns)
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
-        self.setColumnWidth(0, 220)
-        self.setColumnWidth(1, 90)
-        self.setColumnWidth(2, 150)
+        for column, width in enumerate((180, 80, 130)):
+            self.setColumnWidth(column, width)
         self.items: dict[str, QTreeWidgetItem] = {}
         self.scopes: dict[str, QTreeWidgetItem] = {}
         self.checkable = checkable

@@ -17,8 +17,8 @@ from studio.engine.checkpoints.store import checkpoints_dir
 from studio.engine.runs import RunReader
 from studio.ui.format import bytes_text
 
-COLUMNS = ("Checkpoint", "Step", "Epoch", "Saved", "Metrics", "Size")
-NAME, STEP, EPOCH, SAVED, METRICS, SIZE = range(len(COLUMNS))
+COLUMNS = ("Checkpoint", "", "Step", "Epoch", "Saved", "Metrics", "Size")
+NAME, MARKS, STEP, EPOCH, SAVED, METRICS, SIZE = range(len(COLUMNS))
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FILES = "Opened files"
 
@@ -49,7 +49,7 @@ class RunBrowser(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setUniformRowHeights(True)
         self.setRootIsDecorated(True)
-        for column, width in ((NAME, 220), (STEP, 60), (EPOCH, 50), (SAVED, 70), (METRICS, 200)):
+        for column, width in enumerate((150, 100, 50, 46, 64, 220)):
             self.setColumnWidth(column, width)
         self.runs: dict[Path, QTreeWidgetItem] = {}
         self._files: QTreeWidgetItem | None = None
@@ -143,15 +143,16 @@ class RunBrowser(QTreeWidget):
 
     def _fill_checkpoint(self, child: QTreeWidgetItem, info: CheckpointInfo) -> None:
         marks = (["★ best"] if info.is_best else []) + (["last"] if info.is_last else [])
-        child.setText(NAME, info.name + ("   " + " · ".join(marks) if marks else ""))
+        child.setText(NAME, info.name)
+        child.setText(MARKS, " · ".join(marks))
         child.setText(STEP, str(info.step))
-        child.setText(EPOCH, f"{info.epoch:g}")
+        child.setText(EPOCH, f"{info.epoch:.3g}")
         child.setText(SAVED, time_text(info.time))
         child.setText(METRICS, metrics_text(info.metrics))
         child.setText(SIZE, bytes_text(info.size))
         child.setToolTip(NAME, f"{info.path}\nsaved because: {info.reason}")
         child.setToolTip(METRICS, "\n".join(f"{k}: {v}" for k, v in sorted(info.metrics.items())))
-        child.setForeground(NAME, QBrush(QColor("#b8860b")) if info.is_best else QBrush())
+        child.setForeground(MARKS, QBrush(QColor("#b8860b")) if info.is_best else QBrush())
         for column in (STEP, EPOCH, SIZE):
             child.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 

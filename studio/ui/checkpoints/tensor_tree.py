@@ -74,7 +74,7 @@ class TensorTree(QTreeWidget):
         self.setColumnWidth(NAME, 190)
         for column in range(1, len(COLUMNS)):
             self.setColumnWidth(column, 72)
-        for column, width in ((SHAPE, 100), (DTYPE, 66), (ZEROS, 56), (BAD, 58), (CHANGE, 120)):
+        for column, width in ((SHAPE, 100), (DTYPE, 66), (MEAN, 84), (ZEROS, 56), (BAD, 58), (CHANGE, 120)):
             self.setColumnWidth(column, width)
         self.setColumnHidden(CHANGE, True)
         self.items: dict[str, QTreeWidgetItem] = {}  # tensor name -> row

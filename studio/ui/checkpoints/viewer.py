@@ -110,7 +110,7 @@ class CheckpointViewer(QWidget):
 
     def _title_text(self, inspector: CheckpointInspector) -> str:
         info = inspector.info
-        what = f"step {info.step}, epoch {info.epoch:g}" if info is not None else inspector.format
+        what = f"step {info.step}, epoch {info.epoch:.3g}" if info is not None else inspector.format
         return (f"<b>{inspector.path.name}</b> &nbsp; {what} · {len(inspector.entries)} tensors · "
                 f"{bytes_text(inspector.total_bytes)}")
 

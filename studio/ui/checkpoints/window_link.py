@@ -51,6 +51,9 @@ class WindowLink(QObject):
         training["init"] = [dataclasses.asdict(one) for one in self.panel.live.steps]
         document.project.training = training
         document.mark_modified()
+        training_panel = self.window.panels.get("training")
+        if hasattr(training_panel, "load_project"):
+            training_panel.load_project()  # its forms start from the project's settings, init included
         frozen = any(one.freeze for one in self.panel.live.steps)
         self.window.message(f"The next training run starts from the restored weights"
                             f"{' with the restored layers frozen' if frozen else ''}: set the data and "
