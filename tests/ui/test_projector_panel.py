@@ -151,6 +151,10 @@ def test_custom_axes_from_class_means(panel, run):
     coords, labels = panel.result.projection.coords, panel.embedding.labels
     assert coords[labels == 1, 0].mean() > coords[labels == 0, 0].mean()
     assert coords[labels == 2, 1].mean() > coords[labels == 0, 1].mean()
+    queries = MethodChoice("custom", 2, {}, "queries", ((r"c0", r"c1"), ("c0", "c2")))
+    project(panel, run, method=queries)  # search queries as the axis ends (here: label texts)
+    coords = panel.result.projection.coords
+    assert coords[labels == 1, 0].mean() > coords[labels == 0, 0].mean()
     wrong = MethodChoice("custom", 2, {}, "queries", (("no-such-file", "c1"), ("c0", "c2")))
     project(panel, run, method=wrong)
     assert "matches no point" in panel.form.status.text()
@@ -171,6 +175,14 @@ def test_compare_two_checkpoints_side_by_side_and_animated(panel, run):
     np.testing.assert_allclose(panel.view.canvas.renderer.coords, end)
     panel.view.blend.setValue(0)
     np.testing.assert_allclose(panel.view.canvas.renderer.coords, start)
+
+
+def test_a_folder_of_images_as_the_source(panel, run):
+    folder = run.parent / "data"
+    project(panel, run, data=str(folder))
+    emb = panel.embedding
+    assert len(emb) == 36 and emb.info["images"] == str(folder)  # every image, not only validation
+    assert sorted(set(emb.label_names())) == ["c0", "c1", "c2"]
 
 
 def test_bad_input_is_reported_in_the_panel_and_it_keeps_working(panel, run, tmp_path):

@@ -36,6 +36,8 @@ class ProjectorCanvas(QWidget):
         self.camera = Camera()
         self.tool = "pan"
         self.hovered = -1
+        self.title = ""  # drawn in the top-left corner (which checkpoint, when comparing)
+        self._fitted = False  # the camera frames all points (kept so on resize) until a zoom or pan
         self._drawn: Drawn | None = None
         self._frame: QImage | None = None
         self._press: QPointF | None = None
@@ -66,6 +68,7 @@ class ProjectorCanvas(QWidget):
         self._animation.stop()
         self.camera = self.camera.resized(self.width(), self.height()).fitted(
             self.renderer.coords, margin=self.look.sprite_size / 2 + 12)
+        self._fitted = True
         self._camera_moved()
 
     def zoom(self, factor: float, x: float | None = None, y: float | None = None,
@@ -73,6 +76,7 @@ class ProjectorCanvas(QWidget):
         """Zoom by ``factor`` about pixel ``(x, y)`` (default: the centre), smoothly when ``animate``."""
         x = self.width() / 2 if x is None else x
         y = self.height() / 2 if y is None else y
+        self._fitted = False
         if not animate:
             self._animation.stop()
             self.camera = self.camera.zoomed(factor, x, y)
@@ -132,6 +136,9 @@ class ProjectorCanvas(QWidget):
         self._frame = frame
 
     def _paint_overlay(self, painter: QPainter) -> None:
+        if self.title:
+            painter.setPen(self.palette().text().color())
+            painter.drawText(QRectF(8, 4, self.width() - 16, 20), Qt.AlignmentFlag.AlignLeft, self.title)
         if 0 <= self.hovered < len(self.renderer.coords) and self._drawn is not None:
             where = self.camera.to_screen(self.renderer.coords[[self.hovered]])
             self.renderer.outline(painter, where, self._drawn.size, ROLE_COLORS["hovered"])
@@ -149,7 +156,7 @@ class ProjectorCanvas(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         had_size = self.camera.width > 1
         self.camera = self.camera.resized(self.width(), self.height())
-        if not had_size and len(self.renderer.coords):
+        if (self._fitted or not had_size) and len(self.renderer.coords):
             self.fit()
         self._frame = None
         super().resizeEvent(event)
@@ -178,6 +185,7 @@ class ProjectorCanvas(QWidget):
         if self._panning:
             last = self._drag[-1] if self._drag else self._press
             self.camera = self.camera.panned(pos.x() - last.x(), pos.y() - last.y())
+            self._fitted = False
             self._drag = [pos]
             self._camera_moved()
         else:

@@ -12,12 +12,11 @@ import numpy as np
 from studio.engine.projector import Projection
 from studio.ui.projector.colors import NONE, color_by, color_choices
 from studio.ui.projector.compare import align_layout, blend
+from studio.ui.projector.explore import EMPTY
 from studio.ui.projector.job import ProjectionResult
 from studio.ui.projector.reports import Prepared
 from studio.ui.projector.search import search_columns
 from studio.ui.projector.sprites import SpriteSheet
-
-EMPTY = np.zeros(0, dtype=np.int64)
 
 
 class DisplayMixin:
@@ -30,6 +29,7 @@ class DisplayMixin:
         self.sheet = SpriteSheet.from_atlas(prepared.atlas)
         self.selection = self.neighbours = self.matches = EMPTY
         self.side.neighbours.clear()
+        self._apply_emphasis()
         embedding = prepared.embedding
         choices = color_choices(embedding)
         current = self.view.color_by.currentText()
@@ -69,6 +69,8 @@ class DisplayMixin:
         first_name = Path(result.request.checkpoint or "live").stem
         second_name = Path(result.request.compare or "").stem
         self.view.set_compare_mode(mode, first_name, second_name)
+        self.view.canvas.title = first_name if mode == "side" else ""
+        self.view.canvas_b.title = second_name
         self._aligned = None
         if second is None:
             return

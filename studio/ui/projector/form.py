@@ -120,6 +120,7 @@ class SetupForm(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
+        self.progress.hide()
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self._build(browse_run, browse_folder)
@@ -257,6 +258,7 @@ class SetupForm(QWidget):
     def set_busy(self, busy: bool) -> None:
         self.project_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
         if not busy:
             self.progress.setRange(0, 1000)
             self.progress.setValue(0)

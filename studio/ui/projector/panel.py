@@ -20,7 +20,7 @@ from studio.engine.errors import StudioError
 from studio.engine.projector import NeighbourIndex, Projection
 from studio.ui.projector.colors import Coloring
 from studio.ui.projector.display import DisplayMixin
-from studio.ui.projector.explore import ExploreMixin
+from studio.ui.projector.explore import EMPTY, ExploreMixin
 from studio.ui.projector.exports import ExportMixin
 from studio.ui.projector.form import ProjectionRequest, SetupForm
 from studio.ui.projector.gallery import GalleryDialog
@@ -31,8 +31,6 @@ from studio.ui.projector.source import LiveModel
 from studio.ui.projector.sprites import SpriteSheet
 from studio.ui.projector.viewer import ViewArea
 from studio.ui.workers import Job, JobFailure
-
-EMPTY = np.zeros(0, dtype=np.int64)
 
 
 class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):

@@ -130,6 +130,9 @@ class ViewArea(QWidget):
     def set_compare_mode(self, mode: str | None, first: str = "", second: str = "") -> None:
         """None (one view), "side" (two canvases) or "animate" (one canvas and a slider)."""
         self.canvas_b.setVisible(mode == "side")
+        if mode == "side":
+            half = max(self.splitter.width() // 2, 100)
+            self.splitter.setSizes([half, half])
         self.compare_bar.setVisible(mode == "animate")
         self.compare_from.setText(first)
         self.compare_to.setText(second)
