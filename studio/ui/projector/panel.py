@@ -85,6 +85,7 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
             canvas.sigSelected.connect(self.select)
         view.sigColorBy.connect(self.set_color_by)
         view.sigBlend.connect(self._blend)
+        view.three_d.toggled.connect(lambda on: self._update_3d())
         side.legend.sigPicked.connect(self._legend_picked)
         side.query.textChanged.connect(self._search_changed)
         side.column.currentIndexChanged.connect(self._search_changed)

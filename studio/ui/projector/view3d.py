@@ -74,7 +74,12 @@ class View3D(QStackedWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.gl = gl.GLViewWidget()
         self.gl.setBackgroundColor(self.palette().base().color())
-        self.scatter = gl.GLScatterPlotItem(pxMode=True)
+        grid = gl.GLGridItem(color=self.palette().mid().color())
+        grid.setSize(20, 20)
+        grid.translate(0, 0, -10)
+        self.gl.addItem(grid)
+        # "additive" (the default) would wash every point out to white on a light background
+        self.scatter = gl.GLScatterPlotItem(pxMode=True, glOptions="translucent")
         self.gl.addItem(self.scatter)
         layout.addWidget(self.gl, 1)
         layout.addWidget(self.spin_box)
