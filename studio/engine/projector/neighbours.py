@@ -89,18 +89,20 @@ class NeighbourIndex:
         return self.query(vectors, k, exclude=idx)
 
     def _chunk(self, q: torch.Tensor, k: int, skip: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        scores = q @ self.points.T  # larger = closer, for both metrics after the adjustment below
-        if self.metric == "euclidean":
-            scores.mul_(2).sub_(self.sq_norms)
-        if skip is not None:
-            valid = skip >= 0
-            scores[valid.nonzero(as_tuple=True)[0], skip[valid]] = -torch.inf
-        index = scores.topk(k, dim=1).indices
+        """The ``k`` nearest of each row of ``q`` (``skip[i]`` left out), nearest first."""
+        if self.metric == "euclidean":  # larger is closer: 2 q.p - |p|^2, in one fused op
+            scores = torch.addmm(self.sq_norms, q, self.points.T, beta=-1, alpha=2)
+        else:
+            scores = q @ self.points.T
+        extra = 0 if skip is None else 1
+        index = scores.topk(min(k + extra, len(self)), dim=1).indices
         if self.metric == "cosine":
             dist = 1 - (q[:, None, :] * self.points[index]).sum(-1)
         else:
             dist = (q[:, None, :] - self.points[index]).norm(dim=-1)
-        order = dist.argsort(dim=1, stable=True)
+        if skip is not None:  # the query point itself sorts last, then falls off
+            dist = dist.masked_fill(index == skip[:, None], torch.inf)
+        order = dist.argsort(dim=1, stable=True)[:, :k]
         return index.gather(1, order), dist.gather(1, order)
 
 

@@ -21,8 +21,7 @@ LayoutCallback = Callable[[Projection], None]
 
 def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, iterations: int = 500,
          early_iterations: int = 250, learning_rate: float | str = "auto", seed: int = 0, every: int = 10,
-         n_jobs: int | None = None,
-         on_layout: LayoutCallback | None = None,
+         n_jobs: int | None = None, on_layout: LayoutCallback | None = None,
          should_stop: Callable[[], bool] | None = None) -> Projection:
     """Embed ``features`` with t-SNE in ``dims`` dimensions (the defaults are openTSNE's).
 
@@ -71,9 +70,8 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
         if stop():
             return state["last"]
         model = TSNE(dims, perplexity=perplexity, n_iter=iterations, early_exaggeration_iter=early_iterations,
-                     learning_rate=learning_rate,
-                     negative_gradient_method=gradient, n_jobs=jobs, random_state=seed,
-                     callbacks=callback, callbacks_every_iters=every)
+                     learning_rate=learning_rate, negative_gradient_method=gradient, n_jobs=jobs,
+                     random_state=seed, callbacks=callback, callbacks_every_iters=every)
         embedding = model.prepare_initial(affinities=affinities, initialization=init)
         embedding.optimize(early_iterations, exaggeration=model.early_exaggeration,
                            momentum=model.initial_momentum, inplace=True, propagate_exception=True)
