@@ -3,6 +3,8 @@ rules, patterns and tree check boxes drive a live plan, and Apply changes exactl
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from PySide6.QtCore import Qt
@@ -154,3 +156,22 @@ def test_fine_tune_from_here_hands_over_the_restore(dialog, qtbot, run):
     best = next(info for info in list_run(run) if info.is_best)
     assert step.checkpoint == str(best.path) and step.exclude == ("fc",) and step.freeze
     assert step.mapping["rewrites"] == [[r"^conv1\.", "stem."]]
+
+
+def test_a_failed_apply_changes_nothing_and_says_why(qtbot, run, tmp_path):
+    copy = tmp_path / "copy.safetensors"
+    shutil.copy(next(info for info in list_run(run) if info.is_best).path, copy)
+    panel = CheckpointPanel(LiveModel(tiny_cnn(2)))
+    qtbot.addWidget(panel)
+    panel.open_file(copy)
+    assert panel.wait_idle()
+    dialog = panel.open_restore_dialog()
+    before = {name: value.clone() for name, value in dialog.live.module().state_dict().items()}
+    copy.write_bytes(b"gone")  # the file changed after planning: reading it fails
+    with qtbot.assertNotEmitted(dialog.sigApplied):
+        dialog.apply()
+        qtbot.waitUntil(lambda: not dialog.job.running, timeout=10000)
+    assert dialog.error.text().startswith("Nothing was restored:")
+    after = dialog.live.module().state_dict()
+    assert all(torch.equal(after[name], value) for name, value in before.items())
+    assert dialog.live.steps == [] and dialog.apply_button.isEnabled()

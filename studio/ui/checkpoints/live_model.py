@@ -38,6 +38,7 @@ class LiveModel(QObject):
         self._hash: str | None = None
         self.restored: dict[str, str] = {}  # model tensor -> "checkpoint file: tensor" it came from
         self.steps: list[InitConfig] = []  # the restores applied, replayable by a trainer
+        self.busy = False  # a worker is writing into the module: leave it alone
         self._rebuild = QTimer(self)  # after edits, carry restored weights over (marks follow)
         self._rebuild.setSingleShot(True)
         self._rebuild.setInterval(300)
@@ -53,6 +54,9 @@ class LiveModel(QObject):
             self._rebuild.start()
 
     def _rebuild_now(self) -> None:
+        if self.busy:
+            self._rebuild.start()
+            return
         with contextlib.suppress(StudioError):  # a half-edited graph: rebuild when it is next used
             self.module()
 

@@ -64,6 +64,8 @@ class CheckpointPanel(QWidget):
                                        "(select two checkpoints to compare them)")
         self.restore_action = bar.addAction("Restore into model…", self.open_restore_dialog)
         self.export_action = bar.addAction("Export…", self.open_export_dialog)
+        self.browser.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.browser.addActions([self.restore_action, self.export_action, self.compare_action])
         for action in (self.restore_action, self.export_action):
             button = bar.widgetForAction(action)
             if isinstance(button, QToolButton):

@@ -184,10 +184,12 @@ class RestoreDialog(QDialog):
         self.job.sigEvents.connect(lambda events: self.progress.setValue(int(100 * events[-1])))
         self.job.sigFinished.connect(lambda result: self._applied(result, step, then_fine_tune))
         self.job.sigFailed.connect(self._failed)
+        self.live.busy = True
         self.job.start()
         self._enable(False)
 
     def _applied(self, result: RestoreResult, step: InitConfig, then_fine_tune: bool) -> None:
+        self.live.busy = False
         self.progress.hide()
         self.result = result
         self.live.record(result, step)
@@ -200,6 +202,7 @@ class RestoreDialog(QDialog):
             self.sigFineTune.emit(step)
 
     def _failed(self, failure: JobFailure) -> None:
+        self.live.busy = False
         self.progress.hide()
         self.error.setText(f"Nothing was restored: {failure.message}")
         self._enable(self.plan is not None)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from studio.engine.runs import list_runs
 from studio.engine.training.config import InitConfig
+from studio.ui.training.project_settings import project_runs
 
 if TYPE_CHECKING:
     from studio.ui.checkpoints.panel import CheckpointPanel
@@ -26,6 +26,7 @@ class WindowLink(QObject):
         panel.live.sigChanged.connect(self.show_marks)
         panel.sigFineTune.connect(self.fine_tune)
         window.document.sigFileChanged.connect(self.sync_runs)
+        window.tabs.currentChanged.connect(lambda _: self.sync_runs())  # runs started since show up
         self.sync_runs()
 
     def show_marks(self) -> None:
@@ -35,13 +36,10 @@ class WindowLink(QObject):
             view.scene().set_node_marks(self.panel.live.node_marks())
 
     def sync_runs(self) -> None:
-        """List the project's runs (and any run folders beside the project file)."""
+        """List the project's runs and the run folders in its runs folder (where Train writes)."""
         document = self.window.document
-        paths = [document.project.resolve(run, document.path) for run in document.project.runs]
-        if document.path is not None:
-            paths += list_runs(document.path.parent / "runs")
-        for path in paths:
-            if path.is_dir() and path.resolve() not in self.panel.browser.runs:
+        for path in project_runs(document.project, document.path):
+            if path.resolve() not in self.panel.browser.runs:
                 self.panel.add_run(path)
 
     def fine_tune(self, step: InitConfig) -> None:
