@@ -24,7 +24,7 @@ PIXEL_BUDGET = 16e6  # thumbnail pixels per frame before switching to smaller at
 NEUTRAL = "#9aa0a6"  # colour of points without a colour (index -1)
 ROLE_COLORS = {"matches": "#e6b800", "neighbours": "#1e90ff", "selected": "#ff4f1f", "hovered": "#d0208c"}
 EMPHASIS_ORDER = ("matches", "neighbours", "selected")
-FRAME = 2  # px of colour frame around a thumbnail
+FRAME = 2  # px of colour frame around a thumbnail (1 px around small ones: a frame costs its area)
 
 
 @dataclass
@@ -130,20 +130,19 @@ class CloudRenderer:
             fr.draw_fragments(painter, frags, atlas)
             return idx
         if frames and self.palette:
-            side = int(round(size)) + 2 * FRAME
+            side = int(round(size)) + 2 * (FRAME if size >= 24 else 1)
             fr.draw_fragments(painter, self._fragments(screen[idx], color_cell * side, 0, side, 1.0),
                               swatch_atlas(colors, side))
         sheet = self.sheet
         cell = sheet.cell / 2 ** level
-        pages = sheet.page[idx]
-        drawn = []
-        for page in np.unique(pages):
-            on_page = idx[pages == page]
-            origin = sheet.origin[on_page] / 2 ** level
-            frags = self._fragments(screen[on_page], origin[:, 0], origin[:, 1], cell, size / cell)
-            fr.draw_fragments(painter, frags, sheet.pixmaps[level][int(page)])
-            drawn.append(on_page)
-        return np.concatenate(drawn)
+        origins = sheet.origins(level)
+        groups = [idx] if sheet.pages == 1 else [idx[sheet.page[idx] == p] for p in range(sheet.pages)]
+        for page, on_page in enumerate(groups):
+            if len(on_page):
+                origin = origins[on_page]
+                frags = self._fragments(screen[on_page], origin[:, 0], origin[:, 1], cell, size / cell)
+                fr.draw_fragments(painter, frags, sheet.pixmaps[level][page])
+        return np.concatenate(groups)
 
     @staticmethod
     def _fragments(centres: np.ndarray, left, top, cell: float, scale: float) -> np.ndarray:

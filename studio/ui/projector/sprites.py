@@ -41,6 +41,7 @@ class SpriteSheet:
         self.origin = np.asarray(origin, dtype=np.float64).reshape(-1, 2)
         if len(self.page) != len(self.origin):
             raise ValueError("one page index and one cell origin per point")
+        self._origins = [self.origin / 2 ** level for level in range(len(self.pixmaps))]
 
     @classmethod
     def from_atlas(cls, atlas: SpriteAtlas) -> SpriteSheet:
@@ -57,6 +58,10 @@ class SpriteSheet:
     @property
     def levels(self) -> int:
         return len(self.pixmaps)
+
+    def origins(self, level: int) -> np.ndarray:
+        """``[N, 2]`` cell origins in the pixels of level ``level``'s pages."""
+        return self._origins[level]
 
     def thumbnail(self, index: int, level: int = 0) -> QPixmap:
         """Point ``index``'s thumbnail as its own pixmap."""
