@@ -95,10 +95,9 @@ class BatchLoader:
         pixels = torch.from_numpy(self.images[rows]).to(self.device, non_blocking=True)
         labels = self.labels[torch.from_numpy(positions).to(self.device)]
         if self.augmenter is not None:
-            x = self.augmenter(pixels.float().div_(255.0), step)
-            x = (x - self.mean) / self.std
+            x = self.augmenter(pixels.float().div_(255.0), step).sub_(self.mean).div_(self.std)
         else:
-            x = torch.addcmul(self.shift, pixels.float(), self.scale)
+            x = pixels.float().mul_(self.scale).add_(self.shift)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, labels
