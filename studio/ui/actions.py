@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette
 from PySide6.QtWidgets import QLineEdit, QMenu, QStyle, QToolBar
 
 from studio.engine.templates import list_templates
+from studio.ui.icons import action_icon
 from studio.ui.theme import THEMES
 
 Keys = QKeySequence.StandardKey
@@ -40,10 +42,8 @@ class WindowActions:
         self.quit = act("&Quit", w.close, Keys.Quit)
         self.undo = w.document.undo_stack.createUndoAction(w, "&Undo")
         self.undo.setShortcuts(Keys.Undo)
-        self.undo.setIcon(style.standardIcon(pixmap.SP_ArrowBack))
         self.redo = w.document.undo_stack.createRedoAction(w, "&Redo")
         self.redo.setShortcuts([QKeySequence(Keys.Redo), QKeySequence("Ctrl+Y")])
-        self.redo.setIcon(style.standardIcon(pixmap.SP_ArrowForward))
         w.addActions([self.undo, self.redo])
         self.cut = act("Cu&t", lambda: w.scene().cut_selection(), Keys.Cut)
         self.copy = act("&Copy", lambda: w.scene().copy_selection(), Keys.Copy)
@@ -119,11 +119,19 @@ class WindowActions:
         theme.addActions(self.themes.actions())
         bar.addMenu("&Help").addAction(self.about)
 
+    def refresh_icons(self) -> None:
+        """Draw the toolbar's line icons in the current theme's text colour."""
+        color = self.window.palette().color(QPalette.ColorRole.ButtonText)
+        for name in ("zoom_in", "zoom_out", "fit", "arrange", "group", "defaults", "undo", "redo"):
+            getattr(self, name).setIcon(action_icon(name, color))
+
     def build_toolbar(self) -> QLineEdit:
         """The main toolbar; returns its find box."""
         bar = QToolBar("Main")
         bar.setObjectName("main_toolbar")
         bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.refresh_icons()
         bar.addActions([self.new, self.open, self.save])
         bar.addSeparator()
         bar.addActions([self.undo, self.redo])
@@ -131,6 +139,9 @@ class WindowActions:
         bar.addActions([self.zoom_out, self.zoom_in, self.fit, self.arrange])
         bar.addSeparator()
         bar.addActions([self.group, self.defaults])
+        for action, label in ((self.arrange, "Arrange"), (self.group, "Group"), (self.defaults, "Defaults")):
+            action.setIconText(label)
+            bar.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         bar.addSeparator()
         find = QLineEdit()
         find.setPlaceholderText("Find layer (Ctrl+F)")

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette, QValidator
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -46,12 +47,13 @@ class ArgEditor(QWidget):
 
     def set_inherited(self, inherited: bool) -> None:
         """Grey the shown value when it is inherited rather than set on this node."""
+        app = QApplication.palette()
+        color = app.color(QPalette.ColorGroup.Disabled if inherited else QPalette.ColorGroup.Active,
+                          QPalette.ColorRole.Text)
         for child in self.findChildren(QWidget):
             palette = child.palette()
-            role_color = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-            normal = self.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text)
-            palette.setColor(QPalette.ColorRole.Text, role_color if inherited else normal)
-            palette.setColor(QPalette.ColorRole.ButtonText, role_color if inherited else normal)
+            palette.setColor(QPalette.ColorRole.Text, color)
+            palette.setColor(QPalette.ColorRole.ButtonText, color)
             child.setPalette(palette)
 
     def _emit(self, value: Any) -> None:

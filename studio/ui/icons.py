@@ -125,3 +125,79 @@ GLYPHS = {
     "Shape": _glyph_shape, "Regularisation": _glyph_dropout, "Blocks": _glyph_blocks,
     "Templates": _glyph_template,
 }
+
+
+def action_icon(name: str, color: QColor) -> QIcon:
+    """A line icon for a toolbar action (zoom_in, zoom_out, fit, arrange, group, defaults, undo, redo)."""
+    icon = QIcon()
+    for size in (16, 24, 32, 48):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.scale(size / SIZE, size / SIZE)
+        painter.setPen(QPen(color, 5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                            Qt.PenJoinStyle.RoundJoin))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        ACTION_GLYPHS[name](painter)
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon
+
+
+def _magnifier(p: QPainter, plus: bool) -> None:
+    p.drawEllipse(QPointF(27, 27), 16, 16)
+    p.drawLine(QPointF(39, 39), QPointF(54, 54))
+    p.drawLine(QPointF(19, 27), QPointF(35, 27))
+    if plus:
+        p.drawLine(QPointF(27, 19), QPointF(27, 35))
+
+
+def _fit(p: QPainter) -> None:
+    for sx, sy in ((1, 1), (-1, 1), (1, -1), (-1, -1)):
+        corner = QPointF(32 + sx * 22, 32 + sy * 22)
+        p.drawPolyline([corner + QPointF(0, -sy * 12), corner, corner + QPointF(-sx * 12, 0)])
+    p.drawRect(QRectF(24, 24, 16, 16))
+
+
+def _arrange(p: QPainter) -> None:
+    for y in (8, 26, 44):
+        p.drawRoundedRect(QRectF(20, y, 24, 12), 3, 3)
+    p.drawLine(QPointF(32, 20), QPointF(32, 26))
+    p.drawLine(QPointF(32, 38), QPointF(32, 44))
+
+
+def _group(p: QPainter) -> None:
+    p.drawRoundedRect(QRectF(14, 14, 16, 16), 3, 3)
+    p.drawRoundedRect(QRectF(34, 34, 16, 16), 3, 3)
+    dashed = QPen(p.pen())
+    dashed.setStyle(Qt.PenStyle.DashLine)
+    dashed.setWidthF(3.5)
+    p.setPen(dashed)
+    p.drawRoundedRect(QRectF(6, 6, 52, 52), 8, 8)
+
+
+def _defaults(p: QPainter) -> None:
+    for y, knob in ((16, 40), (32, 22), (48, 34)):
+        p.drawLine(QPointF(10, y), QPointF(54, y))
+        p.setBrush(p.pen().color())
+        p.drawEllipse(QPointF(knob, y), 5, 5)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+
+def _curved_arrow(p: QPainter, mirror: bool) -> None:
+    if mirror:
+        p.translate(SIZE, 0)
+        p.scale(-1, 1)
+    path = QPainterPath(QPointF(14, 26))
+    path.cubicTo(QPointF(24, 12), QPointF(50, 14), QPointF(50, 34))
+    path.cubicTo(QPointF(50, 46), QPointF(40, 52), QPointF(32, 52))
+    p.drawPath(path)
+    p.drawPolyline([QPointF(12, 12), QPointF(14, 26), QPointF(28, 24)])
+
+
+ACTION_GLYPHS = {
+    "zoom_in": lambda p: _magnifier(p, True), "zoom_out": lambda p: _magnifier(p, False), "fit": _fit,
+    "arrange": _arrange, "group": _group, "defaults": _defaults,
+    "undo": lambda p: _curved_arrow(p, False), "redo": lambda p: _curved_arrow(p, True),
+}

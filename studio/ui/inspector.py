@@ -119,6 +119,7 @@ class Inspector(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scene: CanvasScene | None = None
         self.node_id: str | None = None
         self.rows: dict[str, ArgRow] = {}
@@ -162,6 +163,10 @@ class Inspector(QScrollArea):
                 self.refresh()
 
     # ---- building -----------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Build the page again (after a theme change)."""
+        self._build()
+
     def _build(self) -> None:
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -253,7 +258,7 @@ class Inspector(QScrollArea):
         self.repeat_box.valueChanged.connect(lambda value: self._set_field("repeat", value))
         form.addRow("Repeat", self.repeat_box)
         self.stack_edit = QLineEdit()
-        self.stack_edit.setPlaceholderText('e.g. [{"out_features": 32}, {"out_features": 64}]')
+        self.stack_edit.setPlaceholderText('[{"out_features": 32}, …]')
         self.stack_edit.setToolTip("Apply the layer once per argument set (JSON list of objects); empty for "
                                    "none")
         self.stack_edit.editingFinished.connect(self._set_stack)
@@ -320,7 +325,7 @@ class Inspector(QScrollArea):
             self.facts.setText(f"in {inputs or '—'} → out <b>{shape_text(info.output_shape)}</b><br>"
                                f"{info.params:,} parameters · {count_text(info.macs)} multiply-adds")
         else:
-            self.facts.setText("shape unknown until the problems above are fixed" if issues else "")
+            self.facts.setText("shape unknown until the problem is fixed" if issues else "")
         if self.repeat_box is not None:
             self.repeat_box.blockSignals(True)
             self.repeat_box.setValue(node.repeat)

@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.canvases: dict[str | None, CanvasView] = {}
         self._hidden_docks: list[str] = []
+        self._autosave_due = False
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.currentChanged.connect(self._panel_changed)
@@ -97,7 +98,6 @@ class MainWindow(QMainWindow):
         self.autosave_timer.setInterval(self.settings.autosave_seconds() * 1000)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.autosave_timer.start()
-        self._autosave_due = False
         self.resize(1400, 900)
         if restore_layout:
             self.settings.restore_window(self)
@@ -289,6 +289,8 @@ class MainWindow(QMainWindow):
     def update_title(self) -> None:
         self.setWindowTitle(f"{self.document.title}[*] — Studio")
         self.setWindowModified(self.document.modified)
+        if self.document.modified:
+            self._autosave_due = True  # also for changes outside the spec (training settings, runs)
 
     # ---- editing ------------------------------------------------------------------------------
     def add_from_palette(self, kind: str, name: str) -> None:
@@ -373,6 +375,8 @@ class MainWindow(QMainWindow):
         for view in self.canvases.values():
             view.canvas().set_colors(colors)
             view.resetCachedContent()
+        self.inspector.rebuild()
+        self.actions_.refresh_icons()
 
     # ---- files --------------------------------------------------------------------------------
     def new_project(self) -> None:

@@ -119,3 +119,13 @@ def test_window_layout_and_preferences_persist(window, qtbot):
     assert [a.data() for a in again.actions_.themes.actions() if a.isChecked()] == ["dark"]
     assert QSettings().value("window/state") is not None
     window.set_theme("light")
+
+
+def test_changes_outside_the_undo_stack_mark_the_project_modified(demo, tmp_path):
+    demo._save_to(tmp_path / "p.studio")
+    demo.document.project.training["batch_size"] = 16
+    demo.document.mark_modified()
+    assert demo.isWindowModified() and demo._autosave_due
+    demo._save_to(tmp_path / "p.studio")
+    assert not demo.isWindowModified()
+    assert load_project(tmp_path / "p.studio").training == {"batch_size": 16}

@@ -3,22 +3,56 @@ shape of the tensor it carries."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
+from studio.engine.spec.layout import ROW_HEIGHT
 from studio.engine.spec.model import Edge
 from studio.ui.canvas import style
 
 ARROW = 7.0
 
 
+TURN = 40.0  # vertical room a routed edge takes to turn
+LONG = ROW_HEIGHT * 1.5  # edges spanning more than this may need routing around nodes
+
+
 def bezier(start: QPointF, end: QPointF) -> QPainterPath:
     """A vertical S-curve from ``start`` (bottom of a node) down to ``end`` (top of another)."""
-    bend = max(abs(end.y() - start.y()) * 0.5, 40.0)
+    bend = max(abs(end.y() - start.y()) * 0.5, TURN)
     path = QPainterPath(start)
     path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(end.x(), end.y() - bend - ARROW),
                  QPointF(end.x(), end.y() - ARROW))
+    return path
+
+
+def routed(start: QPointF, end: QPointF, blockers: Callable[[QRectF], list] | None) -> QPainterPath:
+    """A path that keeps clear of nodes: down the source's column and turn at the end, or turn first
+    and go down the target's column, or take a lane beside the nodes in the way. ``blockers(rect)``
+    lists the node items inside a scene rectangle."""
+    if blockers is None or end.y() - start.y() < LONG:
+        return bezier(start, end)
+    tip = QPointF(end.x(), end.y() - ARROW)
+    path = QPainterPath(start)
+    if not blockers(QRectF(start.x() - 6, start.y() + 4, 12, end.y() - start.y() - 2 * TURN)):
+        path.lineTo(start.x(), end.y() - 3 * TURN)
+        path.cubicTo(QPointF(start.x(), end.y() - 1.5 * TURN), QPointF(end.x(), end.y() - 1.5 * TURN), tip)
+        return path
+    if not blockers(QRectF(end.x() - 6, start.y() + 2 * TURN, 12, end.y() - start.y() - 2 * TURN - 4)):
+        path.cubicTo(QPointF(start.x(), start.y() + 1.5 * TURN), QPointF(end.x(), start.y() + 1.5 * TURN),
+                     QPointF(end.x(), start.y() + 3 * TURN))
+        path.lineTo(tip)
+        return path
+    left, right = sorted((start.x(), end.x()))
+    items = blockers(QRectF(left - 6, start.y() + 4, right - left + 12, end.y() - start.y() - 8))
+    lane = max((item.sceneBoundingRect().right() for item in items), default=right) + 24
+    path.cubicTo(QPointF(start.x(), start.y() + TURN), QPointF(lane, start.y() + TURN),
+                 QPointF(lane, start.y() + 2 * TURN))
+    path.lineTo(lane, end.y() - 2 * TURN)
+    path.cubicTo(QPointF(lane, end.y() - TURN), QPointF(end.x(), end.y() - TURN), tip)
     return path
 
 
@@ -55,7 +89,8 @@ class EdgeItem(QGraphicsPathItem):
     def update_path(self) -> None:
         start, end = self.src.output_anchor(), self.dst.input_anchor(self.edge.port)
         self._end = end
-        path = bezier(start, end)
+        scene = self.scene()
+        path = routed(start, end, self._blockers if scene is not None else None)
         self.prepareGeometryChange()
         self.setPath(path)
         if self.label:
@@ -64,6 +99,14 @@ class EdgeItem(QGraphicsPathItem):
             self._label_rect = QRectF(middle.x() - width / 2, middle.y() - 7, width, 14)
         else:
             self._label_rect = QRectF()
+
+    def _blockers(self, rect: QRectF) -> list:
+        """Node items other than this edge's ends inside ``rect``."""
+        ends = (self.src, self.dst)
+        return [item for item in self.scene().items(rect) if hasattr(item, "body_rect") and item not in ends]
+
+    def is_long(self) -> bool:
+        return self.dst.input_anchor(self.edge.port).y() - self.src.output_anchor().y() >= LONG
 
     def boundingRect(self) -> QRectF:
         rect = self.path().boundingRect().adjusted(-ARROW, -2, ARROW, ARROW + 2)

@@ -262,13 +262,17 @@ class NodeItem(QGraphicsItem):
             self._paint_marks(painter, rect)
             self._paint_badge(painter, rect, messages, colors)
             return
-        painter.setFont(small_font)
-        painter.setPen(QColor(255, 255, 255, 210))
-        type_width = QFontMetricsF(small_font).horizontalAdvance(type_name) + 4
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, type_name)
+        type_width = QFontMetricsF(small_font).horizontalAdvance(type_name) + 8
+        if QFontMetricsF(header_font).horizontalAdvance(title) + type_width > text_rect.width():
+            type_width = 0  # a long id wins over the type name (the colour and tooltip tell the type)
+        else:
+            painter.setFont(small_font)
+            painter.setPen(QColor(255, 255, 255, 210))
+            right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+            painter.drawText(text_rect, right, type_name)
         painter.setFont(header_font)
         painter.setPen(QColor("white"))
-        title_rect = text_rect.adjusted(0, 0, -type_width - 4, 0)
+        title_rect = text_rect.adjusted(0, 0, -type_width, 0)
         painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                          _elided(header_font, title, title_rect.width()))
         painter.setFont(body_font)
@@ -278,8 +282,14 @@ class NodeItem(QGraphicsItem):
         painter.drawText(line, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                          _elided(body_font, summary, line.width()))
         line.translate(0, style.LINE_HEIGHT)
+        metrics = QFontMetricsF(body_font)
+        shape_text_ = f"→ {shape}"
+        if params and metrics.horizontalAdvance(f"{shape_text_}  {params}") > line.width():
+            params = params.removesuffix(" params")  # keep the count, drop the word
+        room = line.width() - (metrics.horizontalAdvance(params) + 8 if params else 0)
         painter.setPen(colors.error if shape == "?" and messages else colors.subtext)
-        painter.drawText(line, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, f"→ {shape}")
+        painter.drawText(line, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         metrics.elidedText(shape_text_, Qt.TextElideMode.ElideRight, room))
         painter.setPen(colors.subtext)
         painter.drawText(line, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, params)
         if rows:

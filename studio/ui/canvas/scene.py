@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainterPath, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsPathItem, QGraphicsScene
 
@@ -59,6 +59,10 @@ class CanvasScene(QGraphicsScene):
         self._drag_target: PortItem | None = None
         self._paste_count = 0
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self._reroute_timer = QTimer(self)
+        self._reroute_timer.setSingleShot(True)
+        self._reroute_timer.setInterval(0)
+        self._reroute_timer.timeout.connect(self.reroute)
         document.spec.subscribe(self._on_event)
         document.sigAnalysed.connect(self._on_analysis)
         self.rebuild()
@@ -88,7 +92,14 @@ class CanvasScene(QGraphicsScene):
             self._add_node(node.id)
         for edge in self.graph.edges:
             self._add_edge(edge)
+        self.reroute()
         self._on_analysis(self.document.analysis)
+
+    def reroute(self) -> None:
+        """Route the long connections around the nodes again (after nodes moved, came or went)."""
+        for item in self.edge_items.values():
+            if item.is_long():
+                item.update_path()
 
     def set_colors(self, colors) -> None:
         self.colors = colors
@@ -148,6 +159,8 @@ class CanvasScene(QGraphicsScene):
         if event.kind in ("block_added", "block_removed") or event.block != self.block:
             self._refresh_block_uses(event)
             return
+        if event.kind in ("node_added", "node_removed", "node_moved"):
+            self._reroute_timer.start()
         if event.kind == "node_added":
             self._add_node(event.node)
         elif event.kind == "node_removed":

@@ -14,6 +14,7 @@ from studio.ui.canvas.scene import CanvasScene
 from studio.ui.mime import palette_entry
 
 MIN_ZOOM, MAX_ZOOM = 0.08, 4.0
+READABLE_ZOOM = 0.45  # below this node text is not drawn
 ZOOM_STEP = 1.2
 
 
@@ -60,18 +61,24 @@ class CanvasView(QGraphicsView):
         self.zoom_by(1 / ZOOM_STEP)
 
     def fit(self) -> None:
-        """Show the whole graph (never magnified beyond 1:1)."""
+        """Show the whole graph, never magnified beyond 1:1 nor shrunk below a readable size; a graph
+        too tall to read whole shows its top (the minimap shows the rest)."""
         rect = self.canvas().nodes_rect()
         if rect.isEmpty():
             self.resetTransform()
             self.centerOn(0, 0)
             return
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom > 1.0:
-            self.zoom_by(1.0 / self.zoom)
-        elif self.zoom < MIN_ZOOM:
-            self.zoom_by(MIN_ZOOM / self.zoom)
-        self.centerOn(rect.center())
+        area = rect.adjusted(-40, -40, 40, 40)
+        viewport = self.viewport().rect()
+        zoom = min(viewport.width() / area.width(), viewport.height() / area.height(), 1.0)
+        zoom = max(zoom, min(READABLE_ZOOM, viewport.width() / area.width()))
+        self.resetTransform()
+        self.scale(zoom, zoom)
+        visible_height = viewport.height() / zoom
+        if visible_height >= area.height():
+            self.centerOn(area.center())
+        else:
+            self.centerOn(area.center().x(), area.top() + visible_height / 2)
 
     def center_on_node(self, node_id: str) -> None:
         item = self.canvas().nodes.get(node_id)
@@ -225,7 +232,11 @@ class CanvasView(QGraphicsView):
     def _update_minimap(self) -> None:
         count = len(self.canvas().nodes)
         show = self.minimap_mode == "on" or (self.minimap_mode == "auto" and count >= MIN_NODES)
+        first = show and not self.minimap.isVisible()
         self.minimap.setVisible(show)
         if show:
             self._place_minimap()
-            self.minimap.schedule()
+            if first:
+                self.minimap.refresh()
+            else:
+                self.minimap.schedule()
