@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QSplitter,
     QToolBar,
@@ -18,8 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.checkpoints.errors import CheckpointError
-from studio.engine.checkpoints.store import CheckpointStore
+from studio.engine.checkpoints.store import recorded_spec
 from studio.engine.errors import StudioError
 from studio.engine.spec.model import ModelSpec
 from studio.ui.checkpoints.export_dialog import ExportDialog
@@ -83,18 +81,16 @@ class CheckpointPanel(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setSizes([480, 720])
-        top = QHBoxLayout()
-        top.addWidget(bar, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
+        layout.addWidget(bar)
         layout.addWidget(self.banner)
         layout.addWidget(split, 1)
 
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
         self.browser.sigSelectionChanged.connect(self._selection_changed)
         self.viewer.sigOpened.connect(self._opened)
-        self.viewer.sigFailed.connect(self.show_error)
+        self.viewer.sigFailed.connect(self._open_failed)
         self._update_actions()
 
     # ---- runs and files -----------------------------------------------------------------------
@@ -159,6 +155,10 @@ class CheckpointPanel(QWidget):
         self.restore_action.setEnabled(has and self.live is not None)
         self.export_action.setEnabled(has or self.live is not None)
 
+    def _open_failed(self, message: str) -> None:
+        self._pending_file = None
+        self.show_error(message)
+
     def show_error(self, message: str) -> None:
         """A user-facing problem, shown above the browser until the next action."""
         self.banner.setText(message)
@@ -215,22 +215,18 @@ class CheckpointPanel(QWidget):
 
     def _spec_of_open_checkpoint(self) -> ModelSpec | None:
         """The spec recorded with the open checkpoint, else the edited model's when the names fit."""
-        info = self.viewer.inspector.info if self.viewer.inspector is not None else None
-        if info is not None:
-            try:
-                spec = CheckpointStore(info.path.parent).load_spec(info)
-            except (CheckpointError, StudioError):
-                spec = None
-            if spec is not None:
-                return spec
-        if self.live is not None:
+        try:
+            spec = recorded_spec(self.viewer.path)
+        except StudioError:
+            spec = None
+        if spec is None and self.live is not None:
             try:
                 names = set(self.live.module().state_dict())
             except StudioError:
                 return None
             if names == {entry.name for entry in self.viewer.inspector.entries}:
-                return self.live.spec
-        return None
+                spec = self.live.spec
+        return spec
 
     def shutdown(self) -> None:
         """Let background work end before the application does (an export finishes or times out)."""
@@ -243,15 +239,13 @@ class CheckpointPanel(QWidget):
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Process events until no background work of the panel is left (False on timeout)."""
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while self.viewer.busy:
+            if time.monotonic() > end:
+                return False
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            if not self.viewer.busy and not self.browser.signalsBlocked():
-                QCoreApplication.processEvents()
-                if not self.viewer.busy:
-                    return True
             time.sleep(0.01)
-        return False
-
+        QCoreApplication.processEvents()
+        return True
 
 
 def create_panel(window) -> CheckpointPanel:

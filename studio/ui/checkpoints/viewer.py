@@ -88,7 +88,7 @@ class CheckpointViewer(QWidget):
         self.title.setText(f"Opening {path.name} …")
         job = self._start(lambda report: CheckpointInspector(path), "open checkpoint")
         job.sigFinished.connect(lambda inspector: self._opened(generation, inspector))
-        job.sigFailed.connect(lambda failure: self._failed(generation, failure))
+        job.sigFailed.connect(lambda failure: self._open_failed(generation, failure))
 
     def _opened(self, generation: int, inspector: CheckpointInspector) -> None:
         if generation != self._generation:
@@ -114,9 +114,20 @@ class CheckpointViewer(QWidget):
         return (f"<b>{inspector.path.name}</b> &nbsp; {what} · {len(inspector.entries)} tensors · "
                 f"{bytes_text(inspector.total_bytes)}")
 
-    def _failed(self, generation: int, failure: JobFailure) -> None:
+    def _open_failed(self, generation: int, failure: JobFailure) -> None:
         if generation == self._generation:
             self.title.setText("<i>Nothing open</i>")
+            self.progress.hide()
+            self.inspector, self.path, self.diffs, self.stats = None, None, None, {}
+            self.tree.set_entries([])
+            self.histogram.show_stats(None)
+            self.filters.show_kernel(None, "")
+            self.sigFailed.emit(failure.message)
+
+    def _failed(self, generation: int, failure: JobFailure) -> None:
+        """A statistic, tensor or comparison could not be read: say so, keep what is shown."""
+        if generation == self._generation:
+            self.progress.hide()
             self.sigFailed.emit(failure.message)
 
     def _compute_stats(self, generation: int, names: list[str]) -> None:
