@@ -114,3 +114,35 @@ def test_cli_errors_are_messages_not_tracebacks(trained, tmp_path, capsys):
     assert "no usable images" in capsys.readouterr().err
     assert main(["embed", str(run), "--method", "umap", "--out", str(tmp_path / "o"), "--quiet"]) == 1
     assert "pip install studio[umap]" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_model_on_real_fashion_images_separates_the_classes(tmp_path, capsys):
+    import shutil
+
+    from studio.engine.demo import demo_data_dir, demo_spec, demo_val_dir
+
+    train, val = tmp_path / "train", tmp_path / "val"
+    for source, target, count in ((demo_data_dir(), train, 30), (demo_val_dir(), val, 10)):
+        for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+            (target / folder.name).mkdir(parents=True)
+            for image in sorted(folder.iterdir())[:count]:
+                shutil.copy(image, target / folder.name / image.name)
+    config = TrainConfig.from_dict({"data": {"root": str(train), "val_root": str(val)}, "steps": 60,
+                                    "batch_size": 32, "device": "cpu", "log_every": 20,
+                                    "optimizer": {"name": "adam", "lr": 0.002}})
+    result = Trainer(demo_spec(), config, run_dir=tmp_path / "run").run()
+    assert result.status == "finished", result.reason
+    code = main(["embed", str(tmp_path / "run"), "--out", str(tmp_path / "out"), "--neighbours", "5",
+                 "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    (layer,) = summary["layers"]
+    assert summary["points"] == 100 and summary["images"] == "validation split"
+    assert layer["layer"] == "fc1" and layer["dim"] == 128  # before dropout and the output layer
+    agreement = layer["agreement"]
+    print(f"demo model, penultimate layer: 5-NN label agreement {agreement['agreement']:.2f} "
+          f"(chance {agreement['chance']:.2f})")
+    assert agreement["chance"] == pytest.approx(0.1)
+    assert agreement["agreement"] > 3 * agreement["chance"]
+    assert Projection.load(tmp_path / "out" / "fc1-pca-2d.npz").coords.shape == (100, 2)

@@ -106,5 +106,7 @@ def test_unknown_nodes_and_outputs_are_clear_errors():
         extract_features(model, images(2), ["fc1"], reduce="median")
 
 
-def test_penultimate_node_is_the_input_of_the_last_layer():
-    assert penultimate_node(small_model()) == "dropout"
+def test_penultimate_node_is_the_input_of_the_last_layer_through_dropout():
+    assert penultimate_node(small_model()) == "fc1"  # fc1 -> dropout -> fc2 -> logits
+    mlp = compile_spec(create_template("mlp", num_classes=3), device="cpu")
+    assert penultimate_node(mlp) == "fc2"
