@@ -107,10 +107,16 @@ class ProjectorCanvas(QWidget):
             factor = min(camera.width / max(self.camera.width, 1), camera.height / max(self.camera.height, 1))
             camera = Camera(self.camera.center, self.camera.scale * factor, camera.width, camera.height)
         image = QImage(camera.width, camera.height, QImage.Format.Format_ARGB32_Premultiplied)
+        self.look.background = self.palette().base().color()
         painter = QPainter(image)
         self.renderer.paint(painter, camera, self.look)
         painter.end()
         return image
+
+    @property
+    def fitted(self) -> bool:
+        """True while the view frames all points (no zoom or pan since the last fit)."""
+        return self._fitted
 
     def drawn(self) -> Drawn | None:
         """What the last frame drew (for picking and tests)."""
@@ -126,6 +132,7 @@ class ProjectorCanvas(QWidget):
         painter.end()
 
     def _render_frame(self) -> None:
+        self.look.background = self.palette().base().color()  # follows the light or dark theme
         ratio = self.devicePixelRatioF()
         self.camera = self.camera.resized(self.width(), self.height())
         frame = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)

@@ -47,9 +47,9 @@ class DisplayMixin:
         coords = projection.coords
         if projection.dims == 1:
             coords = np.c_[coords, np.zeros(len(coords))]
-        fit = self._layouts_shown == 0 or not projection.complete
-        self._layouts_shown += 1
         canvas = self.view.canvas
+        fit = self._layouts_shown == 0 or canvas.fitted  # follow a converging t-SNE unless zoomed or panned
+        self._layouts_shown += 1
         canvas.renderer.set_points(coords, self.sheet)
         if self.coloring is None or len(self.coloring.index) != len(coords):
             self.set_color_by(self.view.color_by.currentText())

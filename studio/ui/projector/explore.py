@@ -69,6 +69,7 @@ class ExploreMixin:
             self.side.column.setCurrentText(column)
         if regex is not None:
             self.side.regex.setChecked(regex)
+        self._search_timer.stop()
         self._search_changed()
         return self.matches
 

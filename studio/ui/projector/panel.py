@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from studio.engine.errors import StudioError
-from studio.engine.projector import NeighbourIndex, Projection
+from studio.engine.projector import Cancelled, NeighbourIndex, Projection
 from studio.ui.projector.colors import Coloring
 from studio.ui.projector.display import DisplayMixin
 from studio.ui.projector.explore import EMPTY, ExploreMixin
@@ -87,7 +87,9 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         view.sigBlend.connect(self._blend)
         view.three_d.toggled.connect(lambda on: self._update_3d())
         side.legend.sigPicked.connect(self._legend_picked)
-        side.query.textChanged.connect(self._search_changed)
+        self._search_timer = QTimer(self, singleShot=True, interval=150)  # search once typing pauses
+        self._search_timer.timeout.connect(self._search_changed)
+        side.query.textChanged.connect(self._search_timer.start)
         side.column.currentIndexChanged.connect(self._search_changed)
         side.regex.toggled.connect(self._search_changed)
         side.select_matches.clicked.connect(lambda: self.select(self.matches))
@@ -213,7 +215,11 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
 
     def _on_failed(self, failure: JobFailure) -> None:
         self.form.set_busy(False)
-        self._show_problem(failure.message if failure.user_error else f"Projection failed: {failure.message}")
+        if isinstance(failure.exception, Cancelled):
+            self.form.status.setText("Cancelled.")
+        else:
+            message = failure.message if failure.user_error else f"Projection failed: {failure.message}"
+            self._show_problem(message)
 
     def _show_problem(self, text: str) -> None:
         self.form.show_progress("", 0.0)

@@ -37,7 +37,7 @@ def point_image(embedding: Embedding, sheet: SpriteSheet | None, index: int, sid
     if embedding.paths:
         reader = QImageReader(embedding.paths[index])
         size = reader.size()
-        if size.isValid() and size.width() > 0:
+        if size.isValid() and max(size.width(), size.height()) > side:  # big photos: decode smaller
             reader.setScaledSize(size.scaled(QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio))
         image = reader.read()
         if not image.isNull():
