@@ -39,7 +39,9 @@ class ProjectorCanvas(QWidget):
         self.title = ""  # drawn in the top-left corner (which checkpoint, when comparing)
         self._fitted = False  # the camera frames all points (kept so on resize) until a zoom or pan
         self._drawn: Drawn | None = None
-        self._frame: QImage | None = None
+        self._base: QImage | None = None  # the points layer
+        self._base_drawn: Drawn | None = None
+        self._frame: QImage | None = None  # the points layer plus emphasis
         self._press: QPointF | None = None
         self._drag: list[QPointF] = []
         self._panning = self._moved = False
@@ -60,7 +62,13 @@ class ProjectorCanvas(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Repaint the frame after the points, colours, emphasis or style changed."""
+        """Repaint the frame after the points, colours or style changed."""
+        self._base = self._frame = None
+        self.update()
+
+    def refresh_emphasis(self) -> None:
+        """Repaint after only the emphasis changed (selection, neighbours, matches): the points layer
+        under it is reused, so a click among 50,000 thumbnails redraws just the emphasised ones."""
         self._frame = None
         self.update()
 
@@ -96,7 +104,7 @@ class ProjectorCanvas(QWidget):
             self._camera_moved()
 
     def _camera_moved(self) -> None:
-        self._frame = None
+        self._base = self._frame = None
         self.update()
         self.sigCameraChanged.emit()
 
@@ -132,13 +140,21 @@ class ProjectorCanvas(QWidget):
         painter.end()
 
     def _render_frame(self) -> None:
-        self.look.background = self.palette().base().color()  # follows the light or dark theme
         ratio = self.devicePixelRatioF()
-        self.camera = self.camera.resized(self.width(), self.height())
-        frame = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-        frame.setDevicePixelRatio(ratio)
+        if self._base is None or self._base.size() != self.size() * ratio:
+            self.look.background = self.palette().base().color()  # follows the light or dark theme
+            self.camera = self.camera.resized(self.width(), self.height())
+            self._base = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+            self._base.setDevicePixelRatio(ratio)
+            painter = QPainter(self._base)
+            self._base_drawn = self.renderer.paint_points(painter, self.camera, self.look)
+            painter.end()
+        if not any(len(idx) for idx in self.renderer.emphasis.values()):
+            self._frame, self._drawn = self._base, self._base_drawn
+            return
+        frame = self._base.copy()
         painter = QPainter(frame)
-        self._drawn = self.renderer.paint(painter, self.camera, self.look)
+        self._drawn = self.renderer.paint_emphasis(painter, self.camera, self.look, self._base_drawn)
         painter.end()
         self._frame = frame
 
@@ -165,7 +181,7 @@ class ProjectorCanvas(QWidget):
         self.camera = self.camera.resized(self.width(), self.height())
         if (self._fitted or not had_size) and len(self.renderer.coords):
             self.fit()
-        self._frame = None
+        self._base = self._frame = None
         super().resizeEvent(event)
 
     # ---- mouse and keys -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ PIXEL_BUDGET = 16e6  # thumbnail pixels per frame before switching to smaller at
 NEUTRAL = "#9aa0a6"  # colour of points without a colour (index -1)
 ROLE_COLORS = {"matches": "#e6b800", "neighbours": "#1e90ff", "selected": "#ff4f1f", "hovered": "#d0208c"}
 EMPHASIS_ORDER = ("matches", "neighbours", "selected")
+MAX_OUTLINES = 2000  # emphasised points outlined one by one (outlines cost as much as thumbnails)
 FRAME = 2  # px of colour frame around a thumbnail (1 px around small ones: a frame costs its area)
 
 
@@ -84,31 +85,52 @@ class CloudRenderer:
     # ---- painting ---------------------------------------------------------------------------------
     def paint(self, painter: QPainter, camera: Camera, style: CloudStyle) -> Drawn:
         """Paint one frame on ``painter`` (a ``camera.width`` x ``camera.height`` device)."""
+        base = self.paint_points(painter, camera, style)
+        return self.paint_emphasis(painter, camera, style, base)
+
+    def paint_points(self, painter: QPainter, camera: Camera, style: CloudStyle) -> Drawn:
+        """The background and every visible point (without emphasis)."""
         painter.fillRect(0, 0, camera.width, camera.height, style.background)
-        sprites = style.mode == "sprites" and self.sheet is not None
-        size = float(style.sprite_size if sprites else style.dot_size)
+        sprites, size = self._kind(style)
         screen = camera.to_screen(self.coords)
         order = self._visible(screen, camera, size / 2 + FRAME)
-        level, drawn = (choose_level(len(order), size, self.sheet.cell, self.sheet.levels, style.pixel_budget)
-                        if sprites else (0, size))
+        level, drawn = self._level(len(order), size, sprites, style)
         order = self._draw(painter, screen, order, sprites, level, drawn, style.frames)
-        halves = np.full(len(order), drawn / 2)
-        parts = [(order, screen[order], halves)]
+        return Drawn(order, screen[order], np.full(len(order), drawn / 2), level, drawn)
+
+    def paint_emphasis(self, painter: QPainter, camera: Camera, style: CloudStyle, base: Drawn) -> Drawn:
+        """Over a frame painted by :meth:`paint_points` (``base``): fade it, then draw the emphasised
+        points again with outlines; returns ``base`` extended by them (they are on top for picking)."""
         emphasised = [(role, idx) for role in EMPHASIS_ORDER if len(idx := self.emphasis.get(role, ())) > 0]
-        if emphasised:
-            if style.fade:
-                fade = QColor(style.background)
-                fade.setAlpha(170)
-                painter.fillRect(0, 0, camera.width, camera.height, fade)
-            for role, idx in emphasised:
-                idx = idx[self._visible(screen[idx], camera, size / 2 + FRAME)]
-                e_level, e_size = (choose_level(len(idx), size, self.sheet.cell, self.sheet.levels,
-                                                style.pixel_budget) if sprites else (0, size))
-                idx = self._draw(painter, screen, idx, sprites, e_level, e_size, style.frames)
-                self.outline(painter, screen[idx], e_size, ROLE_COLORS[role])
-                parts.append((idx, screen[idx], np.full(len(idx), e_size / 2)))
+        if not emphasised:
+            return base
+        if style.fade:
+            fade = QColor(style.background)
+            fade.setAlpha(170)
+            painter.fillRect(0, 0, camera.width, camera.height, fade)
+        sprites, size = self._kind(style)
+        parts = [(base.order, base.positions, base.half)]
+        for role, idx in emphasised:
+            screen = camera.to_screen(self.coords[idx])
+            keep = self._visible(screen, camera, size / 2 + FRAME)
+            idx, screen = idx[keep], screen[keep]
+            level, drawn = self._level(len(idx), size, sprites, style)
+            order = self._draw(painter, screen, np.arange(len(idx)), sprites, level, drawn, style.frames,
+                               points=idx)
+            if len(idx) <= MAX_OUTLINES:  # many matches stand out by the fade alone
+                self.outline(painter, screen[order], drawn, ROLE_COLORS[role])
+            parts.append((idx[order], screen[order], np.full(len(idx), drawn / 2)))
         return Drawn(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                     np.concatenate([p[2] for p in parts]), level, drawn)
+                     np.concatenate([p[2] for p in parts]), base.level, base.size)
+
+    def _kind(self, style: CloudStyle) -> tuple[bool, float]:
+        sprites = style.mode == "sprites" and self.sheet is not None
+        return sprites, float(style.sprite_size if sprites else style.dot_size)
+
+    def _level(self, visible: int, size: float, sprites: bool, style: CloudStyle) -> tuple[int, float]:
+        if not sprites:
+            return 0, size
+        return choose_level(visible, size, self.sheet.cell, self.sheet.levels, style.pixel_budget)
 
     @staticmethod
     def _visible(screen: np.ndarray, camera: Camera, margin: float) -> np.ndarray:
@@ -117,12 +139,14 @@ class CloudRenderer:
         return np.flatnonzero(keep)
 
     def _draw(self, painter: QPainter, screen: np.ndarray, idx: np.ndarray, sprites: bool, level: int,
-              size: float, frames: bool) -> np.ndarray:
-        """Draw points ``idx``; returns them in the order they were drawn."""
+              size: float, frames: bool, points: np.ndarray | None = None) -> np.ndarray:
+        """Draw rows ``idx`` of ``screen`` (the positions of points ``points[idx]``, by default of points
+        ``idx``); returns ``idx`` in the order drawn."""
         if len(idx) == 0:
             return idx
+        ids = idx if points is None else points[idx]
         colors = self.palette + (NEUTRAL,)
-        color_cell = np.where(self.colors[idx] < 0, len(colors) - 1, self.colors[idx])
+        color_cell = np.where(self.colors[ids] < 0, len(colors) - 1, self.colors[ids])
         if not sprites:
             diameter = max(2, int(round(size)))
             atlas = dot_atlas(colors, diameter)
@@ -136,13 +160,16 @@ class CloudRenderer:
         sheet = self.sheet
         cell = sheet.cell / 2 ** level
         origins = sheet.origins(level)
-        groups = [idx] if sheet.pages == 1 else [idx[sheet.page[idx] == p] for p in range(sheet.pages)]
-        for page, on_page in enumerate(groups):
-            if len(on_page):
-                origin = origins[on_page]
+        pages = sheet.page[ids]
+        groups = [np.arange(len(idx))] if sheet.pages == 1 else [np.flatnonzero(pages == p)
+                                                                for p in range(sheet.pages)]
+        for page, rows in enumerate(groups):
+            if len(rows):
+                on_page = idx[rows]
+                origin = origins[ids[rows]]
                 frags = self._fragments(screen[on_page], origin[:, 0], origin[:, 1], cell, size / cell)
                 fr.draw_fragments(painter, frags, sheet.pixmaps[level][page])
-        return np.concatenate(groups)
+        return np.concatenate([idx[rows] for rows in groups])
 
     @staticmethod
     def _fragments(centres: np.ndarray, left, top, cell: float, scale: float) -> np.ndarray:

@@ -15,7 +15,6 @@ from studio.ui.projector.compare import align_layout, blend
 from studio.ui.projector.explore import EMPTY
 from studio.ui.projector.job import ProjectionResult
 from studio.ui.projector.reports import Prepared
-from studio.ui.projector.search import search_columns
 from studio.ui.projector.sprites import SpriteSheet
 
 
@@ -38,7 +37,8 @@ class DisplayMixin:
         self.view.color_by.setCurrentText(current if current in choices else "label")
         self.side.column.blockSignals(True)
         self.side.column.clear()
-        self.side.column.addItems(search_columns(embedding))
+        self._search_index = prepared.search
+        self.side.column.addItems(self.search_index().names())
         self.side.column.blockSignals(False)
         self.form.methods.set_classes(embedding.class_names)
         self.view.size_slider.setMaximum(max(96, self.sheet.cell * 2))
@@ -128,7 +128,7 @@ class DisplayMixin:
         for canvas in (self.view.canvas, self.view.canvas_b):
             canvas.renderer.emphasis = {"matches": self.matches, "neighbours": self.neighbours,
                                         "selected": self.selection}
-            canvas.refresh()
+            canvas.refresh_emphasis()
         has_files = self.embedding is not None and bool(self.embedding.paths)
         self.side.set_selection_count(len(self.selection), has_files)
         self._update_3d()

@@ -24,7 +24,7 @@ from studio.engine.projector import (
 from studio.ui.projector.form import ProjectionRequest
 from studio.ui.projector.methods import MethodChoice
 from studio.ui.projector.reports import Prepared, Stage
-from studio.ui.projector.search import find
+from studio.ui.projector.search import SearchIndex
 from studio.ui.projector.source import LiveModel, load_embedding
 
 Report = Callable[[Any], None]
@@ -54,7 +54,7 @@ def run_projection(request: ProjectionRequest, report: Report, should_stop: Stop
         if request.compare:
             compare, _ = load_embedding(request, request.compare, live, report, should_stop, "comparison ",
                                         thumbnails=False)
-        reuse = Prepared(embedding, atlas, compare)
+        reuse = Prepared(embedding, atlas, compare, SearchIndex(embedding))
     report(reuse)
     report(Stage("Indexing neighbours", None))
     index = NeighbourIndex(reuse.embedding.features, "cosine")
@@ -87,14 +87,15 @@ def make_projection(embedding: Embedding, choice: MethodChoice, report: Report, 
 
 def _direction(embedding: Embedding, choice: MethodChoice, start: str, end: str) -> np.ndarray:
     """Mean of the ``end`` points minus mean of the ``start`` points (classes or search queries)."""
-    ends = []
+    ends, index = [], None
     for name in (start, end):
         if choice.axis_kind == "classes":
             if name not in embedding.class_names:
                 raise StudioError(f"'{name}' is not a class (classes: {', '.join(embedding.class_names)})")
             ends.append(embedding.labels == embedding.class_names.index(name))
         else:
-            matches = find(embedding, name)
+            index = index or SearchIndex(embedding)
+            matches = index.find(name)
             if len(matches) == 0:
                 raise StudioError(f"the search '{name}' matches no point")
             ends.append(matches)

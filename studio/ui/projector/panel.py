@@ -26,6 +26,7 @@ from studio.ui.projector.form import ProjectionRequest, SetupForm
 from studio.ui.projector.gallery import GalleryDialog
 from studio.ui.projector.job import ProjectionResult, run_projection
 from studio.ui.projector.reports import Prepared, Stage
+from studio.ui.projector.search import SearchIndex
 from studio.ui.projector.sidebar import Sidebar
 from studio.ui.projector.source import LiveModel
 from studio.ui.projector.sprites import SpriteSheet
@@ -68,6 +69,7 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self.gallery: GalleryDialog | None = None
         self._stop = threading.Event()
         self._layouts_shown = 0
+        self._search_index: SearchIndex | None = None
         self._aligned: tuple[np.ndarray, np.ndarray] | None = None
         self._connect()
 

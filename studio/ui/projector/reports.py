@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from studio.engine.projector import Embedding, SpriteAtlas
+from studio.ui.projector.search import SearchIndex
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,4 @@ class Prepared:
     embedding: Embedding
     atlas: SpriteAtlas
     compare: Embedding | None = None
+    search: SearchIndex | None = None  # made in the worker: reading 50k text rows takes a moment
