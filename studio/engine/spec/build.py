@@ -99,6 +99,13 @@ class _Context:
     bindings: dict[str, Any]
     block: BlockDef | None
     stack: tuple[str, ...]
+    path: tuple[str, ...] = ()  # ids of the block uses leading here (where a module sits in the model)
+
+
+# Analysis reuses the meta-device module of a layer whose place, arguments and input shapes did not
+# change since an earlier analysis: after a canvas edit only the layers it affects are built again.
+_ANALYSIS_MODULES: OrderedDict[tuple, nn.Module] = OrderedDict()
+_ANALYSIS_LIMIT = 20_000
 
 
 class SpecWalker:
@@ -360,7 +367,8 @@ class SpecWalker:
         if block is not None:
             child_context = _Context(
                 context.scopes + labelled_scopes(block.graph.defaults, f"block {block.name}"),
-                {k: v for k, v in values.items() if k != "block"}, block, context.stack + (block.name,))
+                {k: v for k, v in values.items() if k != "block"}, block, context.stack + (block.name,),
+                context.path + (name,))
             if len(input_shapes) != len(block.input_ids):
                 raise SpecError(f"block '{block.name}' takes {len(block.input_ids)} inputs")
             shapes = dict(zip(block.input_ids, input_shapes.values(), strict=True))
@@ -376,7 +384,7 @@ class SpecWalker:
             macs = sum(item.macs for item in inner.infos.values())
             return inner.module, out_shape, macs, inner.module.regularizers
         out_shape = tuple(layer.shape(values, input_shapes))
-        module = layer.build(values, input_shapes)
+        module = self._build(layer, values, input_shapes, context.path + (name,))
         macs = int(layer.macs(values, input_shapes, out_shape))
         regs = []
         l1, l2 = float(values.get("l1", 0.0)), float(values.get("l2", 0.0))
@@ -384,6 +392,23 @@ class SpecWalker:
             regs = [(param, l1, l2) for param, tensor in module.named_parameters()
                     if param.endswith("weight") and tensor.dim() > 1]
         return module, out_shape, macs, regs
+
+
+    def _build(self, layer: LayerType, values: dict[str, Any], input_shapes: dict[str, Shape],
+               place: tuple[str, ...]) -> nn.Module:
+        """The layer's module; analysis (meta device) reuses one built before for the same place,
+        arguments and input shapes (never handed out: compiled models always get fresh modules)."""
+        if not (self.collect and self.device.type == "meta"):
+            return layer.build(values, input_shapes)
+        key = (place, layer.name, repr(sorted(values.items())), tuple(input_shapes.items()))
+        module = _ANALYSIS_MODULES.get(key)
+        if module is None:
+            module = _ANALYSIS_MODULES[key] = layer.build(values, input_shapes)
+            if len(_ANALYSIS_MODULES) > _ANALYSIS_LIMIT:
+                _ANALYSIS_MODULES.popitem(last=False)
+        else:
+            _ANALYSIS_MODULES.move_to_end(key)
+        return module
 
 
 def _shapes_text(shapes: dict[str, Shape | None]) -> str:
