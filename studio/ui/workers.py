@@ -14,6 +14,7 @@ to a locked list (cheap, no Qt call in the worker); a timer on the GUI thread dr
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 from collections.abc import Callable
@@ -63,9 +64,10 @@ class Job(QObject):
     sigFailed = Signal(object)  # JobFailure
 
     def __init__(self, work: Callable[[Report], Any], name: str = "job", interval_ms: int = 50,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, nice: int = 0) -> None:
         super().__init__(parent)
         self.name = name
+        self.nice = nice
         self._work = work
         self._queue = EventQueue()
         self._outcome: tuple[str, Any] | None = None
@@ -100,6 +102,8 @@ class Job(QObject):
         self._drain()
 
     def _run(self) -> None:
+        if self.nice:
+            lower_priority(self.nice)
         try:
             result = self._work(self._queue.put)
             outcome = ("finished", result)
@@ -119,3 +123,15 @@ class Job(QObject):
             self._timer.stop()
             kind, value = self._outcome
             (self.sigFinished if kind == "finished" else self.sigFailed).emit(value)
+
+
+def lower_priority(nice: int) -> bool:
+    """Lower the OS priority of the calling thread (and of the threads it starts, such as torch's
+    compute threads) by ``nice``, so the GUI thread wins the CPU when they compete. Linux only (there a
+    thread id is a process id for ``setpriority``); False where it is not possible."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, 0)
+                                                                        + nice))
+    except (AttributeError, OSError):
+        return False
+    return True

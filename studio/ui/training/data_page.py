@@ -22,7 +22,7 @@ from studio.ui.training.augment_preview import AugmentPreview
 from studio.ui.training.data_form import DataForm
 from studio.ui.training.messages import MessageBar, advise
 from studio.ui.training.report_view import ReportView
-from studio.ui.training.samples import thumbnails_from_data
+from studio.ui.training.samples import data_samples, pixmaps
 from studio.ui.workers import Job, JobFailure
 
 
@@ -122,7 +122,7 @@ class DataPage(QWidget):
         if self.data is not None:
             self.data.close()
         self.data = data
-        self.report_view.show_report(data.report.to_dict(), thumbnails_from_data(data))
+        self.report_view.show_report(data.report.to_dict(), pixmaps(data_samples(data)))
         self.preview.set_data(data)
         self.preview.set_config(self.form.augment_config())
         self.sigChecked.emit(data)

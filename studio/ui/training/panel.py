@@ -52,9 +52,9 @@ from studio.ui.training.run_control import TrainingRun
 from studio.ui.training.run_watch import WatchedRun
 from studio.ui.training.runs_list import RunsList
 from studio.ui.training.runs_pane import RunsPane
-from studio.ui.training.samples import thumbnails_from_folder
+from studio.ui.training.samples import folder_samples, pixmaps
 from studio.ui.training.settings_form import SettingsForm
-from studio.ui.workers import JobFailure
+from studio.ui.workers import Job, JobFailure
 
 STOP_WAIT_SECONDS = 300.0
 
@@ -70,6 +70,7 @@ class TrainingPanel(QWidget):
         self.run: TrainingRun | None = None
         self._loading = False
         self._project_key: tuple | None = None
+        self._samples_job: Job | None = None
         self.messages = MessageBar()
         self.train_button = QPushButton("▶ Train")
         self.pause_button = QPushButton("Pause")
@@ -269,7 +270,7 @@ class TrainingPanel(QWidget):
                 self.progress.preparing(event.stage, event.done, event.total)
             elif isinstance(event, DataReportEvent):
                 watched.report = event.report
-                self._show_report(event.report, to_plain(self.run.config.data))
+                self._show_report(watched, to_plain(self.run.config.data))
             elif isinstance(event, EvalEvent):
                 self.results.show_metrics(watched.class_names, event.metrics, event.details,
                                           f"{watched.name}: validation at step {event.step:,}")
@@ -302,18 +303,33 @@ class TrainingPanel(QWidget):
         run_dir = self.run.run_dir
         self.runs.watcher.end_live(run_dir)
         self.runs.busy_runs.discard(run_dir.resolve())
-        self.runs.watcher.poll()
+        self.runs.watcher.poll(everything=True)
         if isinstance(result, JobFailure):
             self._show_failure(result)
         elif result.status == "finished" and self.runs.watcher.get(run_dir).last_eval is not None:
             self.predictor.start(run_dir)
         self.sigRunEnded.emit(result)
 
-    def _show_report(self, report: dict, data_config: dict) -> None:
-        data = self.data_page.data
-        if data is None or data.report.root != report.get("root"):
-            self.data_page.show_report(report, thumbnails_from_folder(data_config,
-                                                                      report.get("class_names", [])))
+    def _show_report(self, run: WatchedRun, data_config: dict) -> None:
+        """The run's data report on the Data page (unless it shows a check of the same folder), with
+        thumbnails read in a worker the first time."""
+        data, report = self.data_page.data, run.report
+        if self.data_page.report_view.report is report or (data is not None and data.report.root ==
+                                                            report.get("root")):
+            return
+        self.data_page.show_report(report, pixmaps(run.samples or []))
+        if run.samples is None:
+            run.samples = []  # being read
+            names, shape = report.get("class_names", []), report.get("input_shape")
+            self._samples_job = Job(lambda _report: folder_samples(data_config, names, shape),
+                                    name="thumbnails", parent=self)
+            self._samples_job.sigFinished.connect(lambda samples: self._samples_ready(run, samples))
+            self._samples_job.start()
+
+    def _samples_ready(self, run: WatchedRun, samples: list) -> None:
+        run.samples = samples
+        if self.data_page.report_view.report is run.report:
+            self.data_page.report_view.show_thumbnails(pixmaps(samples))
 
     def _show_failure(self, failure: JobFailure) -> None:
         self.messages.show_advice(advise(failure.message, failure.exception, failure.user_error,
@@ -336,7 +352,7 @@ class TrainingPanel(QWidget):
 
     def _show_run_details(self, run: WatchedRun) -> None:
         if run.report:
-            self._show_report(run.report, (run.config or {}).get("data") or {})
+            self._show_report(run, (run.config or {}).get("data") or {})
         if run.last_eval is not None:
             self.results.show_metrics(run.class_names, run.last_eval.get("metrics") or {},
                                       run.last_eval.get("details") or {},
@@ -394,10 +410,10 @@ class TrainingPanel(QWidget):
 
     def wait_idle(self, timeout: float = 120.0) -> None:
         """Finish background work now (a screenshot is about to be taken): predictions, curves."""
-        job = self.predictor.job
-        if job is not None and job.running:
-            job.wait(timeout)
-            job.flush()
+        for job in (self.predictor.job, self._samples_job):
+            if job is not None and job.running:
+                job.wait(timeout)
+                job.flush()
         self.curves.redraw()
 
     # ---- closing ---------------------------------------------------------------------------------

@@ -122,7 +122,7 @@ class ReportView(QWidget):
         self.warnings.setVisible(bool(warnings))
         self._chart(report)
         self._skipped(report.get("skipped") or [])
-        self._thumbnails(report, thumbnails)
+        self.show_thumbnails(thumbnails)
 
     def _chart(self, report: dict[str, Any]) -> None:
         self.chart.clear()
@@ -145,7 +145,9 @@ class ReportView(QWidget):
             self.skipped.setItem(row, 1, QTableWidgetItem(entry.get("reason", "")))
         self.skipped.resizeColumnToContents(0)
 
-    def _thumbnails(self, report: dict[str, Any], thumbnails: list[tuple[str, list[QPixmap]]]) -> None:
+    def show_thumbnails(self, thumbnails: list[tuple[str, list[QPixmap]]]) -> None:
+        """Sample images per class beside the report (they may arrive after it)."""
+        report = self.report or {}
         while self._thumb_grid.count():
             item = self._thumb_grid.takeAt(0)
             if item.widget() is not None:

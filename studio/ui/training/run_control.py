@@ -16,6 +16,8 @@ from studio.engine.spec.model import ModelSpec
 from studio.engine.training import FailedEvent, StateEvent, TrainConfig, Trainer, TrainResult
 from studio.ui.workers import Job, JobFailure
 
+TRAINING_NICE = 10  # the training thread yields the CPU to the GUI thread (see benchmarks/gui_latency.py)
+
 
 class TrainingRun(QObject):
     """One run of ``spec`` under ``config`` into ``run_dir`` (``resume``: a checkpoint or run to go on
@@ -33,7 +35,7 @@ class TrainingRun(QObject):
         self.state = "idle"
         self.result: TrainResult | JobFailure | None = None
         self.trainer = Trainer(spec, config, run_dir=self.run_dir, resume=resume)
-        self.job = Job(self._work, name="training", parent=self)
+        self.job = Job(self._work, name="training", parent=self, nice=TRAINING_NICE)
         self.job.sigEvents.connect(self._on_events)
         self.job.sigFinished.connect(self._on_finished)
         self.job.sigFailed.connect(self._on_failed)

@@ -21,6 +21,7 @@ from studio.ui.training.records import add_record
 from studio.ui.workers import Job
 
 POLL_MS = 1000
+SLOW_EVERY = 5  # polls between reads of runs that are not expected to change
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class WatchedRun:
     report: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     last_eval: dict[str, Any] | None = None
+    samples: list | None = None  # thumbnails' images once read (see samples.folder_samples)
     offset: int = 0
     live: bool = False
     exists: bool = True
@@ -101,6 +103,7 @@ class RunsWatcher(QObject):
         self.runs: dict[Path, WatchedRun] = {}
         self._job: Job | None = None
         self._first: set[Path] = set()
+        self._polls = 0
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self.poll)
@@ -132,11 +135,18 @@ class RunsWatcher(QObject):
     def get(self, path: str | Path) -> WatchedRun | None:
         return self.runs.get(Path(path).resolve())
 
-    def poll(self) -> Job | None:
-        """Start a background read of every run (unless one is still going)."""
-        if self._job is not None and self._job.running or not self.runs:
+    def poll(self, everything: bool = False) -> Job | None:
+        """Start a background read (unless one is still going) of the runs that may change: those
+        another process writes and those not read yet; every run each ``SLOW_EVERY`` polls (the status
+        of this window's own run, finished runs resumed elsewhere)."""
+        if self._job is not None and self._job.running:
             return self._job
-        plan = [(run.path, run.offset, run.path in self._first, not run.live) for run in self.runs.values()]
+        self._polls += 1
+        everything = everything or self._polls % SLOW_EVERY == 0
+        plan = [(run.path, run.offset, run.path in self._first, not run.live) for run in self.runs.values()
+                if everything or self._changing(run)]
+        if not plan:
+            return None
 
         def work(_report) -> list[RunUpdate]:
             return [read_run(*item) for item in plan]
@@ -145,6 +155,9 @@ class RunsWatcher(QObject):
         self._job.sigFinished.connect(self._apply)
         self._job.start()
         return self._job
+
+    def _changing(self, run: WatchedRun) -> bool:
+        return not run.live and (run.status is None or run.status.active or run.path in self._first)
 
     def read_now(self) -> None:
         """Read every run on the GUI thread (used when a run is opened and for a screenshot)."""

@@ -94,6 +94,7 @@ class RunsList(QWidget):
     def update_run(self, run: WatchedRun) -> None:
         """Add or refresh the row of ``run``."""
         item = self._items.get(run.path)
+        resize = item is None or item.text(0) != run.name
         if item is None:
             item = QTreeWidgetItem()
             item.setData(0, Qt.ItemDataRole.UserRole, run.path)
@@ -110,7 +111,8 @@ class RunsList(QWidget):
         item.setToolTip(0, str(run.path))
         for col in range(1, 5):
             item.setTextAlignment(col, Qt.AlignmentFlag.AlignCenter)
-        self.tree.resizeColumnToContents(0)
+        if resize:
+            self.tree.resizeColumnToContents(0)
 
     def remove_run(self, path: Path) -> None:
         item = self._items.pop(path, None)

@@ -1,0 +1,130 @@
+"""GUI responsiveness while training: how late a 10 ms timer on the main thread fires while the training
+panel trains the demo model (Fashion-MNIST folder, small CNN) through its worker, with the live curves
+on screen; and the training speed against the same training run headless (no Qt) in the same process.
+
+    .venv/bin/python benchmarks/gui_latency.py                 # 3 epochs
+    .venv/bin/python benchmarks/gui_latency.py --epochs 10     # the demo's default run: also its accuracy
+
+Targets: p99 lateness < 30 ms and no stall > 100 ms after the first step; images/s ratio close to 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import QElapsedTimer, QStandardPaths, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from studio.engine.demo import demo_data_dir, demo_spec  # noqa: E402
+from studio.engine.project import Project  # noqa: E402
+from studio.engine.runs import RunReader  # noqa: E402
+from studio.engine.training import StepEvent, TrainConfig, Trainer  # noqa: E402
+
+TICK_MS = 10
+
+
+def config_for(epochs: float, threads: int | None) -> TrainConfig:
+    return TrainConfig.from_dict({"data": {"root": str(demo_data_dir()), "val_split": 0.2}, "epochs": epochs,
+                                  "batch_size": 64, "threads": threads})
+
+
+def epoch_rate(run_dir: Path) -> float:
+    """Mean images/s of the epochs after the first (the first includes warm-up)."""
+    records, _ = RunReader(run_dir).read_metrics()
+    rates = [r["images_per_s"] for r in records if r.get("kind") == "epoch"]
+    rates = rates[1:] or rates
+    return float(np.mean(rates))
+
+
+def headless(config: TrainConfig, root: Path) -> tuple[float, dict]:
+    result = Trainer(demo_spec(), config, run_dir=root / "headless").run()
+    assert result.status == "finished", result.reason
+    return epoch_rate(root / "headless"), result.metrics
+
+
+def through_panel(app: QApplication, config: TrainConfig, root: Path):
+    """Train from the panel (as the Train button does) while a 10 ms timer measures lateness."""
+    from studio.ui.document import ProjectDocument
+    from studio.ui.training.panel import TrainingPanel
+
+    document = ProjectDocument(Project(demo_spec(), data_dir=str(demo_data_dir())))
+    document.save(root / "demo.studio")
+    panel = TrainingPanel(document)
+    panel.resize(1440, 900)
+    panel.settings_form.set_config(config)
+    panel.data_page.set_configs(config.data, config.augment)
+    panel.show()
+    app.processEvents()
+    ticks: list[tuple[float, bool]] = []  # (ms since the previous tick, training had stepped)
+    clock = QElapsedTimer()
+    stepped = [False]
+    timer = QTimer()
+    timer.setTimerType(timer.timerType().PreciseTimer)
+    timer.setInterval(TICK_MS)
+
+    def tick():
+        ticks.append((clock.nsecsElapsed() / 1e6, stepped[0]))
+        clock.restart()
+
+    timer.timeout.connect(tick)
+    run = panel.train()
+    run.sigEvents.connect(lambda events: stepped.__setitem__(0, stepped[0] or any(
+        isinstance(e, StepEvent) for e in events)))
+    clock.start()
+    timer.start()
+    started = time.perf_counter()
+    while run.active or run.result is None:
+        app.processEvents()
+        time.sleep(0.001)
+    wall = time.perf_counter() - started
+    timer.stop()
+    result = run.result
+    assert getattr(result, "status", None) == "finished", getattr(result, "reason", result)
+    late = np.array([max(0.0, interval - TICK_MS) for interval, _ in ticks[1:]])
+    after = np.array([max(0.0, interval - TICK_MS) for interval, seen in ticks[1:] if seen])
+    return late, after, epoch_rate(run.run_dir), result.metrics, wall, panel.curves
+
+
+def summary(late: np.ndarray) -> str:
+    return (f"p50 {np.percentile(late, 50):.1f} ms, p99 {np.percentile(late, 99):.1f} ms, "
+            f"max {late.max():.1f} ms ({len(late)} ticks)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    args = parser.parse_args()
+    QStandardPaths.setTestModeEnabled(True)
+    app = QApplication.instance() or QApplication([])
+    app.setOrganizationName("StudioBenchmarks")
+    app.setApplicationName("StudioBenchmarks")
+    config = config_for(args.epochs, args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        base_rate, base_metrics = headless(config, root)
+        late, after, gui_rate, gui_metrics, wall, curves = through_panel(app, config, root)
+    points = sum(len(b) for _, c in curves.runs() for b in c.buffers.values())
+    print(f"demo: {config.data.root}, small CNN, {args.epochs:g} epochs, batch {config.batch_size}, "
+          f"torch threads {args.threads or 'default'}; GUI run {wall:.1f} s, {points} curve points")
+    print(f"main-thread lateness of a {TICK_MS} ms timer, whole run: {summary(late)}")
+    if len(after):
+        print(f"after the first step: {summary(after)}, stalls > 100 ms: {int((after > 100).sum())}")
+    print(f"training speed (epochs after the first): headless {base_rate:.0f} images/s, through the panel "
+          f"{gui_rate:.0f} images/s, ratio {gui_rate / base_rate:.2f}")
+    print(f"validation accuracy: headless {base_metrics.get('val/accuracy', float('nan')):.3f}, "
+          f"panel {gui_metrics.get('val/accuracy', float('nan')):.3f}")
+
+
+if __name__ == "__main__":
+    main()
