@@ -96,7 +96,7 @@ def test_filter_box(panel, run):
     assert len(visible()) == 4
 
 
-def test_two_checkpoints_are_diffed_and_coloured(panel, run, qtbot):
+def test_two_checkpoints_are_diffed_and_coloured(panel, run, qtbot, tmp_path):
     panel.add_run(run)
     items = rows(panel.browser)
     items[0].setSelected(True)
@@ -117,6 +117,14 @@ def test_two_checkpoints_are_diffed_and_coloured(panel, run, qtbot):
     assert "→ ckpt-000000012.safetensors" in panel.viewer.title.text()
     items[2].setSelected(False)  # one checkpoint again: the change column goes away
     qtbot.waitUntil(lambda: tree.isColumnHidden(CHANGE))
+    items[2].setSelected(True)
+    qtbot.waitUntil(lambda: not tree.isColumnHidden(CHANGE), timeout=10000)
+    foreign = tmp_path / "other.pt"
+    torch.save({"w": torch.zeros(2)}, foreign)
+    panel.open_file(foreign)  # a file opened now is shown alone, not compared
+    assert panel.wait_idle()
+    assert panel.viewer.path == foreign.resolve() and panel.viewer.diffs is None
+    assert tree.isColumnHidden(CHANGE)
 
 
 def test_compare_with_the_live_model(qtbot, run):

@@ -109,6 +109,7 @@ class CheckpointPanel(QWidget):
     def open_file(self, path: str | Path) -> None:
         """Open any checkpoint file; it joins "Opened files" once it could be read."""
         self._pending_file = Path(path).resolve()
+        self._compare_with = None
         self.browser.clearSelection()
         self.viewer.open(self._pending_file)
 
@@ -126,6 +127,7 @@ class CheckpointPanel(QWidget):
     def _selection_changed(self, paths: list[Path]) -> None:
         self._update_actions()
         if not paths:
+            self._compare_with = None
             return
         self.banner.hide()
         first = paths[0]

@@ -34,12 +34,12 @@ class _Item(QTreeWidgetItem):
 
 
 def change_color(diff: TensorDiff) -> QColor | None:
-    """Background of a changed tensor: pale yellow (tiny change) to strong red (changed by 100%+)."""
+    """Background of a changed tensor: pale yellow (0.1% or less) to strong red (changed by 100%+)."""
     if diff.status == "shape":
         return QColor("#e0443e")
     if diff.status != "changed" or diff.relative_change is None:
         return None
-    level = min(1.0, max(0.0, (math.log10(max(diff.relative_change, 1e-6)) + 5) / 5))  # 1e-5..1
+    level = min(1.0, max(0.0, (math.log10(max(diff.relative_change, 1e-6)) + 3) / 3))  # 0.1%..100%
     hue = 55 - 55 * level  # yellow -> red
     return QColor.fromHsvF(hue / 360, 0.25 + 0.6 * level, 1.0)
 
@@ -77,6 +77,7 @@ class TensorTree(QTreeWidget):
         for column, width in ((SHAPE, 100), (DTYPE, 66), (MEAN, 84), (ZEROS, 56), (BAD, 58), (CHANGE, 120)):
             self.setColumnWidth(column, width)
         self.setColumnHidden(CHANGE, True)
+        header.moveSection(header.visualIndex(CHANGE), 1)  # shown next to the name when comparing
         self.items: dict[str, QTreeWidgetItem] = {}  # tensor name -> row
         self._scopes: dict[str, QTreeWidgetItem] = {}
         self._entries: dict[str, TensorEntry] = {}
