@@ -120,3 +120,58 @@ def test_zoom_and_fit(demo):
     assert view.zoom >= 0.079
     view.fit()
     assert abs(view.zoom - zoom) < 1e-6
+
+
+def test_rubber_band_and_ctrl_click_selection(demo, qtbot):
+    scene, view = demo.scene(), demo.view()
+    view.fit()
+    top_left = scene.nodes["conv1"].sceneBoundingRect().topLeft() + QPointF(-60, -20)
+    bottom_right = scene.nodes["pool1"].sceneBoundingRect().bottomRight() + QPointF(60, 10)
+    drag(qtbot, view, top_left, bottom_right)
+    assert sorted(scene.selected_ids()) == ["conv1", "pool1"]
+    point = view_point(view, scene.nodes["fc1"].sceneBoundingRect().center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, point)
+    assert sorted(scene.selected_ids()) == ["conv1", "fc1", "pool1"]
+
+
+def test_wheel_zooms_and_middle_button_and_space_pan(demo, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = demo.view()
+    view.fit()
+    zoom = view.zoom
+    centre = QPointF(view.viewport().rect().center())
+    wheel = QWheelEvent(centre, QPointF(view.mapToGlobal(centre.toPoint())), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                        False)
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.zoom > zoom
+    before = view.mapToScene(view.viewport().rect().center())
+    viewport = view.viewport()
+    start, end = QPoint(300, 300), QPoint(200, 150)
+    qtbot.mousePress(viewport, Qt.MouseButton.MiddleButton, pos=start)
+    qtbot.mouseMove(viewport, end)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.MiddleButton, pos=end)
+    after = view.mapToScene(view.viewport().rect().center())
+    assert after.x() > before.x() and after.y() > before.y()
+    view.setFocus()
+    qtbot.keyPress(view, Qt.Key.Key_Space)
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=end)
+    qtbot.mouseMove(viewport, start)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.keyRelease(view, Qt.Key.Key_Space)
+    assert view.mapToScene(view.viewport().rect().center()).x() < after.x()
+    assert demo.document.undo_stack.count() == 0  # panning moved nothing
+
+
+def test_delete_key_acts_on_the_canvas_only(demo, qtbot):
+    scene, view = demo.scene(), demo.view()
+    scene.select(["dropout"])
+    demo.palette_widget.tree.setFocus()
+    qtbot.keyClick(demo.palette_widget.tree, Qt.Key.Key_Delete)
+    assert "dropout" in demo.document.spec.nodes
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert "dropout" not in demo.document.spec.nodes
