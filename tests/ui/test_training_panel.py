@@ -21,6 +21,8 @@ def test_train_button_trains_plots_and_fills_the_results(qtbot, tmp_path):
     steps = int(loss.xData.max())
     assert steps == result.step and len(loss.xData) == result.step  # one point per logged step
     assert len(panel.curves.item(label, "val/accuracy").xData) == 4  # one validation per epoch
+    train_accuracy = panel.curves.item(label, "train/accuracy").yData
+    assert len(train_accuracy) == result.step and 0 <= train_accuracy.min() <= train_accuracy.max() <= 1
     assert panel.curves.item(label, "lr").yData[0] > 0
     assert "Training completed" in panel.messages.text() and "validation accuracy" in panel.messages.text()
     # the project remembers the run and the settings it used

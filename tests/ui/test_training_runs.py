@@ -45,6 +45,7 @@ def test_a_run_written_elsewhere_is_followed_live(qtbot, tmp_path):
     wait_for(qtbot, lambda: watched.status.state == "finished", message="the watcher to see the end")
     panel.curves.redraw()
     assert len(panel.curves.item(watched.name, "train/loss").xData) == trainer.step  # every step, once
+    assert len(panel.curves.item(watched.name, "train/accuracy").xData) == trainer.step
     assert _row(panel, run_dir).text(1) == "finished"
     assert _row(panel, run_dir).text(2).endswith("%")
     assert panel.results.confusion.rowCount() == 3  # the last validation's counts

@@ -38,7 +38,8 @@ class DataReportEvent:
 
 @dataclass(frozen=True)
 class StepEvent:
-    """Training progress, every ``log_every`` steps: mean loss (and parts) since the last one."""
+    """Training progress, every ``log_every`` steps: mean loss (and parts) and, for a classifier, the
+    accuracy on the training batches since the last one."""
 
     step: int
     epoch: float
@@ -46,6 +47,7 @@ class StepEvent:
     losses: dict[str, float]
     lr: float
     images_per_s: float
+    metrics: dict[str, float] = field(default_factory=dict)  # train/accuracy of classification heads
 
 
 @dataclass(frozen=True)

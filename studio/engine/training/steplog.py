@@ -17,11 +17,15 @@ class StepLog:
         self.totals: list[torch.Tensor] = []
         self.parts: dict[str, list[torch.Tensor]] = {}
         self.images = 0
+        self.correct: list[torch.Tensor] = []  # right predictions per step (classifiers)
         self.checked = 0
         self.started = time.perf_counter()
 
-    def add(self, total: torch.Tensor, parts: dict[str, torch.Tensor], images: int) -> None:
+    def add(self, total: torch.Tensor, parts: dict[str, torch.Tensor], images: int,
+            correct: torch.Tensor | None = None) -> None:
         self.totals.append(total.detach())
+        if correct is not None:
+            self.correct.append(correct)
         for name, value in parts.items():
             self.parts.setdefault(name, []).append(value.detach())
         self.images += images
@@ -47,3 +51,9 @@ class StepLog:
         rate = self.images * world / seconds
         self.reset()
         return loss, parts, rate
+
+    def accuracy(self) -> float | None:
+        """Accuracy over the training batches since the last summary (call before it), or None."""
+        if not self.correct or not self.images:
+            return None
+        return float(torch.stack(self.correct).sum()) / self.images

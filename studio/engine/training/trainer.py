@@ -176,10 +176,10 @@ class Trainer:
                 if not ctx.enabled and self._stop.is_set():
                     reason = "stopped"
                     break
-                loss, parts = self._train_step(s, x, y)
+                loss, parts, correct = self._train_step(s, x, y)
                 step += 1
                 self.step = step
-                log.add(loss, parts, len(y))
+                log.add(loss, parts, len(y), correct)
                 epoch_images += len(y) * ctx.world
                 epoch_end = step % spe == 0
                 stop_now = time_save = False
@@ -226,6 +226,7 @@ class Trainer:
         with s.setup.autocast():
             outputs = s.train_model(x)
             loss, parts = s.loss_set(outputs, y, s.model)
+        correct = _correct(s, outputs, y)
         s.optimizer.zero_grad(set_to_none=True)
         if s.scaler is not None:
             s.scaler.scale(loss).backward()
@@ -240,18 +241,20 @@ class Trainer:
                 torch.nn.utils.clip_grad_norm_(s.model.parameters(), s.config.grad_clip)
             s.optimizer.step()
         s.scheduler.step()
-        return loss, parts
+        return loss, parts, correct
 
     # ------------------------------------------------------------------------------- reporting
     def _log_step(self, s: Session, step: int, log: StepLog) -> float:
+        accuracy = log.accuracy() if s.ctx.world == 1 else None  # (this process's share only)
+        metrics = {} if accuracy is None else {"train/accuracy": accuracy}
         loss, parts, rate = log.summary(s.ctx.world)
         lr = s.optimizer.param_groups[0]["lr"]
         epoch = step / s.steps_per_epoch
-        self._emit(StepEvent(step, epoch, loss, parts, lr, rate))
+        self._emit(StepEvent(step, epoch, loss, parts, lr, rate, metrics))
         if s.writer is not None:
             s.writer.log_metrics({"kind": "step", "step": step, "epoch": round(epoch, 4), "loss": loss,
                                   "losses": parts, "lr": lr, "images_per_s": round(rate, 1),
-                                  "time": time.time()})
+                                  "metrics": metrics, "time": time.time()})
             if time.monotonic() - self._status_time >= STATUS_SECONDS:
                 self._status(s, step=step, epoch=round(epoch, 4))
         if s.tensorboard is not None:
@@ -376,6 +379,15 @@ class Trainer:
     def _emit(self, event: Any) -> None:
         for callback in self.callbacks:
             callback(event)
+
+
+def _correct(s: Session, outputs: Any, labels: torch.Tensor) -> torch.Tensor | None:
+    """Right predictions of the first classification head in a batch (a device tensor: no sync)."""
+    head = next((h for h in s.heads if h.is_classification), None)
+    if head is None:
+        return None
+    logits = outputs[head.output] if isinstance(outputs, dict) else outputs
+    return (logits.detach().argmax(-1) == labels).sum()
 
 
 def _mean(values: list[float]) -> float:
