@@ -259,7 +259,8 @@ class Trainer:
                 self._status(s, step=step, epoch=round(epoch, 4))
         if s.tensorboard is not None:
             s.tensorboard.scalars(step, {"train/loss": loss, "train/lr": lr, "train/images_per_s": rate,
-                                         **{f"train/{name}": value for name, value in parts.items()}})
+                                         **{f"train/{name}": value for name, value in parts.items()},
+                                         **metrics})
         return loss
 
     def _end_epoch(self, s: Session, step: int, losses: list[float], images: int, seconds: float) -> None:
