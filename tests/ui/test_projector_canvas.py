@@ -86,6 +86,7 @@ def test_hover_and_click_find_the_point_under_the_mouse(canvas, qtbot):
     canvas.sigHovered.connect(hovered.append)
     canvas.sigClicked.connect(lambda index, shift: clicked.append(index))
     target = canvas.screen_position(3).toPoint()
+    qtbot.mouseMove(canvas, QPoint(1, 1))  # a move to where the cursor already is sends no event
     qtbot.mouseMove(canvas, target)
     assert hovered[-1] == 3 and canvas.hovered == 3
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=target)

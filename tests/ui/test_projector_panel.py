@@ -4,7 +4,7 @@ hover, click and neighbours, search, t-SNE streaming and cancel, 3-D, custom axe
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from studio.engine.data import load_split
 from studio.engine.projector import NeighbourIndex, Projection
@@ -59,6 +59,7 @@ def test_hover_shows_the_larger_image_and_what_is_known(panel, run, qtbot):
     emb, canvas = panel.embedding, panel.view.canvas
     canvas.repaint()
     i = int(canvas.drawn().order[-1])  # the topmost point: nothing covers it
+    qtbot.mouseMove(canvas, canvas.rect().topLeft())  # a move to where the cursor already is sends no event
     qtbot.mouseMove(canvas, canvas.screen_position(i).toPoint())
     card = panel.view.cards[canvas]
     assert card.isVisible() and card.index == i
@@ -66,7 +67,7 @@ def test_hover_shows_the_larger_image_and_what_is_known(panel, run, qtbot):
     assert emb.paths[i].rsplit("/", 1)[1] in text and f"label: {emb.label_names()[i]}" in text
     assert "prediction:" in text and "confidence:" in text
     assert card.image.pixmap().width() >= 96  # the 12 px image, enlarged
-    qtbot.mouseMove(canvas, canvas.rect().topLeft())
+    qtbot.mouseMove(canvas, canvas.rect().topLeft() + QPoint(1, 1))
     assert not card.isVisible()
 
 

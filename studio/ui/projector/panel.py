@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from studio.engine.errors import StudioError
-from studio.engine.projector import Cancelled, NeighbourIndex, Projection
+from studio.engine.projector import Cancelled, Embedding, NeighbourIndex, Projection
 from studio.ui.projector.colors import Coloring
 from studio.ui.projector.display import DisplayMixin
 from studio.ui.projector.explore import EMPTY, ExploreMixin
@@ -74,7 +74,8 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self._connect()
 
     @property
-    def embedding(self):
+    def embedding(self) -> Embedding | None:
+        """The points shown (None before the first projection)."""
         return self.prepared.embedding if self.prepared is not None else None
 
     def _connect(self) -> None:
@@ -111,7 +112,8 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
 
     # ---- sources ----------------------------------------------------------------------------------
     def open_run(self, path: str | Path, project: bool = True) -> None:
-        """Show run ``path``; with ``project``, project its best checkpoint's embedding layer (PCA)."""
+        """Show run ``path``; with ``project``, project its best checkpoint's embedding layer over its
+        validation images with the method the form shows (t-SNE unless changed)."""
         self.form.set_run(path)
         if project and self.form.checkpoint.count() and self.form.layer.currentText():
             self.project()
