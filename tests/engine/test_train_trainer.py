@@ -185,3 +185,13 @@ def test_early_stopping_and_step_budget(folder):
                                          "min_delta": 0.5})
     result = Trainer(tiny_cnn(3, 12), config).run()
     assert result.status == "finished" and result.reason == "early stopping" and result.step == 6
+
+
+def test_mixed_precision_and_channels_last_path_on_cpu(folder, tmp_path):
+    """The CUDA defaults (autocast + channels_last), forced on for the CPU so the path always runs."""
+    config = tiny_config(folder, epochs=2, amp="on", channels_last="on")
+    result = Trainer(tiny_cnn(3, 12), config, run_dir=tmp_path / "run").run()
+    assert result.status == "finished" and math.isfinite(result.metrics["val/loss"])
+    assert "mixed precision bfloat16, channels_last" in RunReader(tmp_path / "run").status().device
+    weights = CheckpointStore(tmp_path / "run" / "checkpoints").load_weights(result.last_checkpoint)
+    assert weights["conv1.weight"].dtype == torch.float32 and weights["conv1.weight"].is_contiguous()

@@ -164,6 +164,17 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
+    def merged(self, changes: dict[str, Any]) -> TrainConfig:
+        """A copy with ``changes`` given as JSON values (as ``from_dict`` reads them); nested sections
+        are merged key by key, so ``{"optimizer": {"lr": 0.1}}`` keeps the optimizer's other keys."""
+        data = self.to_dict()
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return TrainConfig.from_dict(data)
+
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with top-level fields changed; ``data``/``optimizer`` accept dicts of changes too."""
         for key, value in list(changes.items()):

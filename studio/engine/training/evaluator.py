@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from studio.engine.data import BatchLoader
 from studio.engine.training.distributed import DistContext, sum_values
 from studio.engine.training.losses import Head, LossSet
-from studio.engine.training.metrics import ClassificationMetrics, RegressionMetrics
 
 
 class Evaluator:
@@ -28,6 +27,9 @@ class Evaluator:
         self.ctx = ctx or DistContext()
         self.autocast = autocast
         self.losses = LossSet(heads, regularized=False)
+        # torchmetrics takes seconds to import: only when an evaluator is built (Trainer.prepare)
+        from studio.engine.training.metrics import ClassificationMetrics, RegressionMetrics
+
         self.metrics = {h.name: ClassificationMetrics(num_classes, device) if h.is_classification
                         else RegressionMetrics(device) for h in heads}
 

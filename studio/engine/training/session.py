@@ -140,10 +140,10 @@ def _build(spec, config, run_dir, resume, emit, ctx, threads_before) -> Session:
     checkpoint, resume_state, split, classes, norm = None, None, None, None, None
     if resume is not None:
         store, checkpoint, resume_run = resolve_checkpoint(resume)
-        run_dir = run_dir or resume_run
         resume_state = store.load_training_state(checkpoint)
-        split, classes, norm = _saved_data_choices(run_dir)
-    elif run_dir is not None and (run_dir / layout.SPLIT).exists():
+        split, classes, norm = _saved_data_choices(resume_run or run_dir)
+        run_dir = run_dir or resume_run
+    elif run_dir is not None:
         split, classes, norm = _saved_data_choices(run_dir)
 
     def progress(stage: str, done: int, total: int) -> None:
