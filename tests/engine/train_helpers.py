@@ -12,12 +12,7 @@ def tiny_config(root: Path, **changes: Any) -> TrainConfig:
     """Small batches on CPU; ``changes`` are TrainConfig.from_dict keys."""
     data = {"data": {"root": str(root), "val_split": 0.25}, "epochs": 3, "batch_size": 8, "log_every": 1,
             "device": "cpu", "threads": 1, "optimizer": {"lr": 0.01}}
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
-        else:
-            data[key] = value
-    return TrainConfig.from_dict(data)
+    return TrainConfig.from_dict(data).merged(changes)
 
 
 class Recorder:

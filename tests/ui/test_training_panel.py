@@ -66,7 +66,8 @@ def test_pause_resume_and_stop_with_a_checkpoint(qtbot, tmp_path):
     result = ended.args[0]
     assert result.status == "finished" and result.reason == "stopped"
     last = CheckpointStore(run.run_dir / "checkpoints").latest()
-    assert last.step == result.step and last.reason == "stopped"
+    assert last.step == result.step  # saved at the step it stopped (reason "stopped", or "scheduled" when
+    assert last.reason in ("stopped", "scheduled")  # the stop came on a step that saved anyway)
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
     assert "Training stopped" in panel.messages.text()
 

@@ -28,17 +28,6 @@ BUILT_IN: dict[str, dict[str, Any]] = {
 SETTINGS_KEY = "training/presets"
 
 
-def apply_preset(config: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
-    """``config`` with a preset's changes (nested sections merged, unknown keys a ConfigError)."""
-    data = config.to_dict()
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
-        else:
-            data[key] = value
-    return TrainConfig.from_dict(data)
-
-
 def preset_of(config: TrainConfig) -> dict[str, Any]:
     """What a user preset keeps of ``config``: everything but the data folders."""
     data = config.to_dict()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.training.layouts import column
 from studio.ui.training.plot_style import style_plot, style_widget
 
 MAX_TICK_LABELS = 24
@@ -96,13 +97,13 @@ class ReportView(QWidget):
         self.skipped.verticalHeader().hide()
         self.skipped_title = QLabel("Skipped files: none")
         top = QSplitter()
-        top.addWidget(_column(self.summary, self.warnings, stretch_last=False))
+        top.addWidget(column(self.summary, self.warnings, stretch_last=False))
         top.addWidget(self.chart)
         top.setSizes([330, 330])
         self.summary.setMinimumWidth(240)
         bottom = QSplitter()
-        bottom.addWidget(_column(QLabel("Samples per class (as the model sees them)"), scroll))
-        bottom.addWidget(_column(self.skipped_title, self.skipped))
+        bottom.addWidget(column(QLabel("Samples per class (as the model sees them)"), scroll))
+        bottom.addWidget(column(self.skipped_title, self.skipped))
         bottom.setSizes([400, 260])
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
@@ -164,16 +165,3 @@ class ReportView(QWidget):
                 label.setToolTip(name)
                 self._thumb_grid.addWidget(label, row, col)
 
-
-def _column(*widgets: QWidget, stretch_last: bool = True) -> QWidget:
-    """Widgets stacked in a margin-less column (the last one stretching)."""
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget in widgets:
-        layout.addWidget(widget)
-    if stretch_last:
-        layout.setStretch(len(widgets) - 1, 1)
-    else:
-        layout.addStretch(1)
-    return box

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.training.predictions import Predictions
+from studio.ui.training import layouts
 from studio.ui.training.images import file_pixmap
 
 GALLERY_LIMIT = 200
@@ -174,21 +175,10 @@ class ResultsView(QWidget):
         top.addWidget(self.predict_button)
         top.addWidget(self.evaluate_button)
         left = QSplitter(Qt.Orientation.Vertical)
-        matrix_box = QWidget()
-        matrix_layout = QVBoxLayout(matrix_box)
-        matrix_layout.setContentsMargins(0, 0, 0, 0)
-        matrix_layout.addWidget(QLabel("Confusion matrix (rows: true class, columns: predicted)"))
-        matrix_layout.addWidget(self.confusion)
-        left.addWidget(matrix_box)
+        left.addWidget(layouts.column(QLabel("Confusion matrix (rows: true class, columns: predicted)"),
+                                      self.confusion))
         left.addWidget(self.per_class)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        gallery_top = QHBoxLayout()
-        gallery_top.addWidget(self.gallery_title, 1)
-        gallery_top.addWidget(self.all_wrong)
-        right_layout.addLayout(gallery_top)
-        right_layout.addWidget(self.gallery, 1)
+        right = layouts.column(layouts.row(self.gallery_title, self.all_wrong), self.gallery)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)

@@ -33,7 +33,7 @@ from studio.engine.training.config import OPTIMIZERS, SCHEDULES
 from studio.engine.training.device import list_devices
 from studio.engine.training.fields import ConfigError
 from studio.ui.training.messages import MessageBar
-from studio.ui.training.presets import PresetStore, apply_preset
+from studio.ui.training.presets import PresetStore
 from studio.ui.training.schedule_plot import SchedulePlot
 
 BIG = 10**9
@@ -295,7 +295,7 @@ class SettingsForm(QWidget):
         """Change the shown settings by preset ``name``."""
         self.preset.setCurrentText(name)
         try:
-            self.set_config(apply_preset(self.config(), self.presets.get(name)))
+            self.set_config(self.config().merged(self.presets.get(name)))
         except ConfigError as exc:
             self.messages.show_warning(f"preset '{name}' cannot be applied: {exc}")
 
