@@ -56,6 +56,10 @@ def test_pause_resume_and_stop_with_a_checkpoint(qtbot, tmp_path):
     wait_for(qtbot, lambda: run.state == "paused", message="paused")
     assert panel.resume_button.isEnabled() and not panel.pause_button.isEnabled()
     paused_at = run.trainer.step
+    panel.document.spec.move_node("fc", (50.0, 400.0))
+    assert panel.stale_label.isHidden()  # moving a layer does not change the model
+    panel.document.spec.set_arg("conv1", "out_channels", 4)
+    assert panel.stale_label.isVisible() and "edited after this run started" in panel.stale_label.text()
     qtbot.wait(400)
     assert run.trainer.step == paused_at  # nothing trains while paused
     assert "paused" in panel.progress.format()
@@ -108,3 +112,25 @@ def test_nan_loss_stops_with_the_last_good_checkpoint_named(qtbot, tmp_path):
     text = panel.messages.text()
     assert "NaN or infinite" in text and "Lower the learning rate" in text
     assert panel.train_button.isEnabled()
+
+
+def test_evaluate_a_checkpoint_on_another_folder(qtbot, tmp_path):
+    from studio.ui.training.evaluate_dialog import EvaluateDialog
+    from tests.engine.image_folders import make_image_folder
+
+    panel = make_panel(qtbot, tmp_path)
+    train_through_button(qtbot, panel)
+    wait_for(qtbot, lambda: panel.results.predictions is not None, message="predictions")
+    run_dir = panel.run.run_dir
+    dialog = EvaluateDialog(run_dir, panel)
+    qtbot.addWidget(dialog)
+    assert "(best)" in dialog.checkpoint.itemText(0) and dialog.choice() is None  # no folder yet
+    other = make_image_folder(tmp_path / "other", classes=3, per_class=5, seed=3)
+    latest = str(CheckpointStore(run_dir / "checkpoints").latest().path)
+    panel.ask_evaluation = lambda path: (latest, str(other))
+    with qtbot.waitSignal(panel.predictor.sigResult, timeout=30_000) as got:
+        panel.results.evaluate_button.click()
+    predictions = got.args[0]
+    assert predictions.source == str(other) and len(predictions) == 15
+    assert predictions.checkpoint == latest
+    assert panel.results.confusion.matrix.sum() == 15 and str(other) in panel.results.title.text()

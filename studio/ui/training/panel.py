@@ -142,7 +142,7 @@ class TrainingPanel(QWidget):
         self.predictor.sigFailed.connect(self._show_failure)
         self.predictor.sigProgress.connect(self.progress.preparing)
         self.document.sigFileChanged.connect(self._document_changed)
-        self.document.sigEdited.connect(self._spec_edited)
+        self.document.spec.subscribe(self._spec_edited)  # (the document keeps one spec object)
 
     # ---- project ---------------------------------------------------------------------------------
     def load_project(self) -> None:
@@ -187,8 +187,8 @@ class TrainingPanel(QWidget):
         if self._project_key != (self.document.path, id(self.document.project)):
             self.load_project()
 
-    def _spec_edited(self) -> None:
-        if self.run is not None and self.run.active:
+    def _spec_edited(self, event) -> None:
+        if event.kind != "node_moved" and self.run is not None and self.run.active:
             self.stale_label.setText("⚠ The model was edited after this run started: the run goes on with "
                                      "the model as it was when Train was pressed (saved in its run folder).")
             self.stale_label.show()
