@@ -115,8 +115,8 @@ def test_pause_resume_and_stop_from_another_thread(folder, tmp_path):
     assert not worker.is_alive()
     result = trainer.result
     assert result.status == "finished" and result.reason == "stopped" and result.step > frozen
-    saved = events.of(CheckpointEvent)[-1]
-    assert saved.reason == "stopped" and saved.step == result.step
+    saved = events.of(CheckpointEvent)[-1]  # "scheduled" when the stop came right after an epoch's save
+    assert saved.step == result.step and saved.reason in ("stopped", "scheduled")
     assert RunReader(tmp_path / "run").status().state == "finished"
     states = [e.state for e in events.of(StateEvent)]
     assert states[-3:] == ["paused", "running", "finished"]
