@@ -195,3 +195,16 @@ def test_mixed_precision_and_channels_last_path_on_cpu(folder, tmp_path):
     assert "mixed precision bfloat16, channels_last" in RunReader(tmp_path / "run").status().device
     weights = CheckpointStore(tmp_path / "run" / "checkpoints").load_weights(result.last_checkpoint)
     assert weights["conv1.weight"].dtype == torch.float32 and weights["conv1.weight"].is_contiguous()
+
+
+def test_checkpoints_by_time_keep_the_last_k_and_the_best(folder, tmp_path):
+    events = Recorder()
+    config = tiny_config(folder, epochs=2, checkpoint={"every_seconds": 0.0, "keep_last": 2})
+    trainer = Trainer(tiny_cnn(3, 12), config, run_dir=tmp_path / "run", callbacks=events)
+    result = trainer.run()
+    assert [e.step for e in events.of(CheckpointEvent)] == list(range(1, result.step + 1))
+    kept = CheckpointStore(tmp_path / "run" / "checkpoints").list()
+    best = [info.step for info in kept if info.is_best]
+    assert [info.step for info in kept if not info.is_best][-2:] == [result.step - 1, result.step]
+    assert len(kept) <= 3 and len(best) == 1 and best[0] % 5 == 0  # the best has evaluation metrics
+    assert trainer.run() is result  # a trainer runs once

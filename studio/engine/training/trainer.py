@@ -128,6 +128,8 @@ class Trainer:
 
     def run(self) -> TrainResult:
         """Train until the budget, a stop, early stopping or a failure; returns how it ended."""
+        if self.result is not None:  # already ran (or failed to prepare)
+            return self.result
         if self.session is None and not self.prepare():
             return self.result
         s = self.session
@@ -273,6 +275,10 @@ class Trainer:
 
     def _evaluate(self, s: Session, step: int) -> None:
         scalars, details = s.evaluator.evaluate(s.model, s.val_loader)
+        best = s.store.best_metric if s.store is not None else None
+        if best is not None and best not in scalars and not self.metrics:
+            self._emit(WarningEvent(f"checkpoint.best_metric '{best}' is not computed (known: "
+                                    f"{', '.join(scalars)}): no checkpoint is kept as the best"))
         self.metrics = scalars
         epoch = step / s.steps_per_epoch
         self._emit(EvalEvent(step, epoch, scalars, details))
