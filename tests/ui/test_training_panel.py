@@ -29,8 +29,6 @@ def test_train_button_trains_plots_and_fills_the_results(qtbot, tmp_path):
     assert panel.document.project.runs == [f"runs/{run_dir.name}"]
     assert panel.document.project.training["batch_size"] == 8 and panel.document.modified
     # results: the confusion matrix holds every validation image; cells open their images
-    with qtbot.waitSignal(panel.predictor.sigResult, timeout=30_000, raising=False):
-        pass
     wait_for(qtbot, lambda: panel.results.predictions is not None, message="predictions")
     predictions = panel.results.predictions
     matrix = panel.results.confusion.matrix
@@ -127,8 +125,8 @@ def test_evaluate_a_checkpoint_on_another_folder(qtbot, tmp_path):
     assert "(best)" in dialog.checkpoint.itemText(0) and dialog.choice() is None  # no folder yet
     other = make_image_folder(tmp_path / "other", classes=3, per_class=5, seed=3)
     latest = str(CheckpointStore(run_dir / "checkpoints").latest().path)
-    panel.ask_evaluation = lambda path: (latest, str(other))
-    with qtbot.waitSignal(panel.predictor.sigResult, timeout=30_000) as got:
+    panel.results.ask_evaluation = lambda path: (latest, str(other))
+    with qtbot.waitSignal(panel.results.predictor.sigResult, timeout=30_000) as got:
         panel.results.evaluate_button.click()
     predictions = got.args[0]
     assert predictions.source == str(other) and len(predictions) == 15

@@ -22,7 +22,7 @@ from studio.ui.training.augment_preview import AugmentPreview
 from studio.ui.training.data_form import DataForm
 from studio.ui.training.messages import MessageBar, advise
 from studio.ui.training.report_view import ReportView
-from studio.ui.training.samples import data_samples, pixmaps
+from studio.ui.training.samples import data_samples, folder_samples, pixmaps
 from studio.ui.workers import Job, JobFailure
 
 
@@ -37,6 +37,7 @@ class DataPage(QWidget):
         self._input_shape = input_shape
         self.data: ImageData | None = None
         self.job: Job | None = None
+        self.samples_job: Job | None = None
         self.form = DataForm()
         self.check_button = QPushButton("Check data")
         self.check_button.setToolTip("Scan and decode the images as training will, and show the report")
@@ -142,6 +143,23 @@ class DataPage(QWidget):
         except Exception as exc:  # noqa: BLE001 - an invalid value while typing
             self.messages.show_warning(str(exc))
 
-    def show_report(self, report: dict, thumbnails: list) -> None:
-        """Show a report read from a run directory (no decoded data behind it)."""
-        self.report_view.show_report(report, thumbnails)
+    def show_run_report(self, run, data_config: dict) -> None:
+        """The data report of a run (a :class:`WatchedRun`), unless the page shows a check of the same
+        folder; its thumbnails are read from the folder in a worker the first time."""
+        report = run.report
+        if self.report_view.report is report or (self.data is not None
+                                                   and self.data.report.root == report.get("root")):
+            return
+        self.report_view.show_report(report, pixmaps(run.samples or []))
+        if run.samples is None:
+            run.samples = []  # being read
+            names, shape = report.get("class_names", []), report.get("input_shape")
+            self.samples_job = Job(lambda _report: folder_samples(data_config, names, shape),
+                                   name="thumbnails", parent=self)
+            self.samples_job.sigFinished.connect(lambda samples: self._samples_ready(run, samples))
+            self.samples_job.start()
+
+    def _samples_ready(self, run, samples: list) -> None:
+        run.samples = samples
+        if self.report_view.report is run.report:
+            self.report_view.show_thumbnails(pixmaps(samples))

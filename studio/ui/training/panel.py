@@ -41,9 +41,7 @@ from studio.engine.training.session import input_shape_of
 from studio.ui.training import project_settings as ps
 from studio.ui.training.curves import CurvesView
 from studio.ui.training.data_page import DataPage
-from studio.ui.training.evaluate_dialog import EvaluateDialog
 from studio.ui.training.messages import MessageBar, advise
-from studio.ui.training.predict_job import PredictionsRunner
 from studio.ui.training.progress_view import ProgressView
 from studio.ui.training.records import event_record
 from studio.ui.training.results_view import ResultsView
@@ -52,9 +50,8 @@ from studio.ui.training.run_control import TrainingRun
 from studio.ui.training.run_watch import WatchedRun
 from studio.ui.training.runs_list import RunsList
 from studio.ui.training.runs_pane import RunsPane
-from studio.ui.training.samples import folder_samples, pixmaps
 from studio.ui.training.settings_form import SettingsForm
-from studio.ui.workers import Job, JobFailure
+from studio.ui.workers import JobFailure
 
 STOP_WAIT_SECONDS = 300.0
 
@@ -70,7 +67,6 @@ class TrainingPanel(QWidget):
         self.run: TrainingRun | None = None
         self._loading = False
         self._project_key: tuple | None = None
-        self._samples_job: Job | None = None
         self.messages = MessageBar()
         self.train_button = QPushButton("▶ Train")
         self.pause_button = QPushButton("Pause")
@@ -89,7 +85,6 @@ class TrainingPanel(QWidget):
         self.results = ResultsView()
         self.runs_list = RunsList()
         self.runs = RunsPane(self.runs_list, self)
-        self.predictor = PredictionsRunner(self)
         self.tabs = QTabWidget()
         for widget, title in ((self.data_page, "Data"), (self.settings_form, "Settings"),
                               (self.curves, "Curves"), (self.results, "Results")):
@@ -136,11 +131,10 @@ class TrainingPanel(QWidget):
         self.runs.sigMessage.connect(self.messages.show_info)
         self.runs.sigRemoved.connect(self._run_removed)
         self.runs.watcher.sigUpdated.connect(self._runs_updated)
-        self.results.sigPredict.connect(self.compute_predictions)
-        self.results.sigEvaluate.connect(self.evaluate_checkpoint)
-        self.predictor.sigResult.connect(self._predictions_ready)
-        self.predictor.sigFailed.connect(self._show_failure)
-        self.predictor.sigProgress.connect(self.progress.preparing)
+        self.results.sigReady.connect(self._predictions_ready)
+        self.results.sigFailed.connect(self._show_failure)
+        self.results.sigProgress.connect(self.progress.preparing)
+        self.results.sigMessage.connect(self.messages.show_info)
         self.document.sigFileChanged.connect(self._document_changed)
         self.document.spec.subscribe(self._spec_edited)  # (the document keeps one spec object)
 
@@ -224,6 +218,7 @@ class TrainingPanel(QWidget):
         if resume_from is None:
             watched.curves.clear()
         self.runs_list.select([watched.path])
+        self.results.set_run(watched.path)
         self.stale_label.hide()
         self.progress.idle("preparing…")
         self.tabs.setCurrentWidget(self.curves)
@@ -270,7 +265,7 @@ class TrainingPanel(QWidget):
                 self.progress.preparing(event.stage, event.done, event.total)
             elif isinstance(event, DataReportEvent):
                 watched.report = event.report
-                self._show_report(watched, to_plain(self.run.config.data))
+                self.data_page.show_run_report(watched, to_plain(self.run.config.data))
             elif isinstance(event, EvalEvent):
                 self.results.show_metrics(watched.class_names, event.metrics, event.details,
                                           f"{watched.name}: validation at step {event.step:,}")
@@ -307,29 +302,8 @@ class TrainingPanel(QWidget):
         if isinstance(result, JobFailure):
             self._show_failure(result)
         elif result.status == "finished" and self.runs.watcher.get(run_dir).last_eval is not None:
-            self.predictor.start(run_dir)
+            self.results.predict(run_dir)
         self.sigRunEnded.emit(result)
-
-    def _show_report(self, run: WatchedRun, data_config: dict) -> None:
-        """The run's data report on the Data page (unless it shows a check of the same folder), with
-        thumbnails read in a worker the first time."""
-        data, report = self.data_page.data, run.report
-        if self.data_page.report_view.report is report or (data is not None and data.report.root ==
-                                                            report.get("root")):
-            return
-        self.data_page.show_report(report, pixmaps(run.samples or []))
-        if run.samples is None:
-            run.samples = []  # being read
-            names, shape = report.get("class_names", []), report.get("input_shape")
-            self._samples_job = Job(lambda _report: folder_samples(data_config, names, shape),
-                                    name="thumbnails", parent=self)
-            self._samples_job.sigFinished.connect(lambda samples: self._samples_ready(run, samples))
-            self._samples_job.start()
-
-    def _samples_ready(self, run: WatchedRun, samples: list) -> None:
-        run.samples = samples
-        if self.data_page.report_view.report is run.report:
-            self.data_page.report_view.show_thumbnails(pixmaps(samples))
 
     def _show_failure(self, failure: JobFailure) -> None:
         self.messages.show_advice(advise(failure.message, failure.exception, failure.user_error,
@@ -351,8 +325,9 @@ class TrainingPanel(QWidget):
             self._show_run_details(runs[0])
 
     def _show_run_details(self, run: WatchedRun) -> None:
+        self.results.set_run(run.path)
         if run.report:
-            self._show_report(run, (run.config or {}).get("data") or {})
+            self.data_page.show_run_report(run, (run.config or {}).get("data") or {})
         if run.last_eval is not None:
             self.results.show_metrics(run.class_names, run.last_eval.get("metrics") or {},
                                       run.last_eval.get("details") or {},
@@ -377,40 +352,13 @@ class TrainingPanel(QWidget):
             self.document.mark_modified()
         self.show_runs(self.runs_list.selected())
 
-    # ---- results ---------------------------------------------------------------------------------
-    def _results_run(self) -> Path | None:
-        selected = self.runs_list.selected()
-        if len(selected) == 1:
-            return selected[0]
-        return self.run.run_dir if self.run is not None else None
-
-    def compute_predictions(self) -> None:
-        """Per-image results of the selected run's best checkpoint on its validation images."""
-        path = self._results_run()
-        if path is None:
-            self.messages.show_info("Select a run first")
-            return
-        self.predictor.start(path)
-
-    def evaluate_checkpoint(self) -> None:
-        """Ask for a checkpoint of the selected run and a folder, then evaluate it there."""
-        path = self._results_run()
-        if path is None:
-            self.messages.show_info("Select a run with checkpoints first")
-            return
-        choice = self.ask_evaluation(path)
-        if choice is not None:
-            checkpoint, folder = choice
-            self.predictor.start(path, data_root=folder, checkpoint=checkpoint)
-
     def _predictions_ready(self, predictions) -> None:
-        self.results.show_predictions(predictions)
         if self.run is None or not self.run.active:
             self.progress.idle(f"predictions ready: accuracy {predictions.accuracy:.1%}")
 
     def wait_idle(self, timeout: float = 120.0) -> None:
         """Finish background work now (a screenshot is about to be taken): predictions, curves."""
-        for job in (self.predictor.job, self._samples_job):
+        for job in (self.results.predictor.job, self.data_page.samples_job):
             if job is not None and job.running:
                 job.wait(timeout)
                 job.flush()
@@ -440,10 +388,6 @@ class TrainingPanel(QWidget):
         value, ok = QInputDialog.getDouble(self, "Resume", f"{run_name} has finished its budget. "
                                            "Train how many more epochs?", 5.0, 0.1, 1e5, 1)
         return value if ok else None
-
-    def ask_evaluation(self, run_dir: Path) -> tuple[str, str] | None:
-        dialog = EvaluateDialog(run_dir, self)
-        return dialog.choice() if dialog.exec() else None
 
 
 def create_panel(window) -> TrainingPanel:

@@ -2,167 +2,58 @@
 recall and F1, and a gallery of misclassified images with predicted and true label and confidence.
 
 It shows either the metrics of the latest evaluation (``show_metrics``: counts only) or the engine's
-per-image :class:`Predictions` (``show_predictions``: every cell clickable).
+per-image :class:`Predictions` (``show_predictions``: every cell clickable), which it computes in a
+worker for the run set with ``set_run``: its best checkpoint on its validation images (``predict``), or
+a chosen checkpoint on another folder (``evaluate``).
 """
 
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from studio.engine.training.predictions import Predictions
 from studio.ui.training import layouts
-from studio.ui.training.images import file_pixmap
-
-GALLERY_LIMIT = 200
-THUMB = 72
-
-
-def find_detail(details: dict[str, Any], suffix: str) -> Any:
-    """The first detail whose name ends with ``suffix`` (``val/confusion``, ``val/aux/confusion``)."""
-    for name, value in details.items():
-        if name.endswith(suffix):
-            return value
-    return None
-
-
-class ConfusionView(QTableWidget):
-    """Rows: true class, columns: predicted class; shade by the share of the row."""
-
-    sigCellChosen = Signal(int, int)  # true class, predicted class
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.cellClicked.connect(lambda row, col: self.sigCellChosen.emit(row, col))
-        self.matrix = np.zeros((0, 0), np.int64)
-
-    def set_matrix(self, matrix: np.ndarray, class_names: tuple[str, ...] | list[str]) -> None:
-        self.matrix = np.asarray(matrix, np.int64)
-        n = len(class_names)
-        self.clear()
-        self.setRowCount(n)
-        self.setColumnCount(n)
-        short = [name[:10] for name in class_names]
-        self.setHorizontalHeaderLabels(short)
-        self.setVerticalHeaderLabels([f"{name}" for name in class_names])
-        totals = self.matrix.sum(1)
-        for i in range(n):
-            for j in range(n):
-                count = int(self.matrix[i, j])
-                share = count / totals[i] if totals[i] else 0.0
-                item = QTableWidgetItem(str(count))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                base = (31, 119, 180) if i == j else (214, 39, 40)
-                alpha = int(255 * min(1.0, share)) if count else 0
-                item.setBackground(QColor(*base, alpha))
-                if share > 0.5:
-                    item.setForeground(QColor("white"))
-                item.setToolTip(f"true {class_names[i]}, predicted {class_names[j]}: {count} ({share:.0%})")
-                self.setItem(i, j, item)
-        self.resizeColumnsToContents()
-        self.resizeRowsToContents()
-        for col in range(n):
-            self.setColumnWidth(col, max(self.columnWidth(col), 40))
-        for row in range(n):
-            self.setRowHeight(row, max(self.rowHeight(row), 28))
-
-
-class PerClassTable(QTableWidget):
-    """precision, recall, F1 and support per class."""
-
-    COLUMNS = ("class", "precision", "recall", "F1", "images")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(self.COLUMNS), parent)
-        self.setHorizontalHeaderLabels(self.COLUMNS)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.verticalHeader().hide()
-        self.horizontalHeader().setStretchLastSection(True)
-        self.setSortingEnabled(True)
-
-    def set_values(self, class_names, precision, recall, f1, support) -> None:
-        self.setSortingEnabled(False)
-        self.setRowCount(len(class_names))
-        for row, name in enumerate(class_names):
-            values = [precision[row], recall[row], f1[row], support[row] if support is not None else None]
-            self.setItem(row, 0, QTableWidgetItem(name))
-            for col, value in enumerate(values, start=1):
-                item = QTableWidgetItem()
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    item.setText("–")
-                elif col < 4:
-                    item.setText(f"{float(value):.3f}")  # fixed format in [0, 1]: text order is numeric
-                else:
-                    item.setData(Qt.ItemDataRole.DisplayRole, int(value))
-                self.setItem(row, col, item)
-        self.resizeColumnsToContents()
-        self.setSortingEnabled(True)
-        self.sortItems(0, Qt.SortOrder.AscendingOrder)
-
-
-class Gallery(QListWidget):
-    """Thumbnails with ``predicted (confidence) / true`` captions."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setViewMode(QListWidget.ViewMode.IconMode)
-        self.setIconSize(QSize(THUMB, THUMB))
-        self.setGridSize(QSize(THUMB + 44, THUMB + 40))
-        self.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.setMovement(QListWidget.Movement.Static)
-        self.setWordWrap(True)
-
-    def show_images(self, predictions: Predictions, indices: np.ndarray) -> None:
-        self.clear()
-        names = predictions.class_names
-        for i in indices[:GALLERY_LIMIT]:
-            path = predictions.paths[i]
-            truth, guess = names[predictions.labels[i]], names[predictions.predicted[i]]
-            text = f"{guess} {predictions.confidence[i]:.0%}\ntrue: {truth}"
-            item = QListWidgetItem(QIcon(file_pixmap(path, THUMB)), text)
-            item.setToolTip(f"{path}\npredicted {guess} with {predictions.confidence[i]:.1%}, true {truth}")
-            item.setData(Qt.ItemDataRole.UserRole, path)
-            self.addItem(item)
+from studio.ui.training.evaluate_dialog import EvaluateDialog
+from studio.ui.training.predict_job import PredictionsRunner
+from studio.ui.training.results_widgets import (
+    GALLERY_LIMIT,
+    ConfusionView,
+    Gallery,
+    PerClassTable,
+    find_detail,
+)
 
 
 class ResultsView(QWidget):
     """Confusion matrix + per-class table + gallery, with the buttons that ask for more."""
 
-    sigPredict = Signal()  # the user wants per-image predictions of the run (clickable cells, gallery)
-    sigEvaluate = Signal()  # the user wants to evaluate a checkpoint on another folder
+    sigMessage = Signal(str)  # something to tell the user
+    sigFailed = Signal(object)  # JobFailure of a predictions job
+    sigProgress = Signal(str, int, int)  # stage, done, total of a predictions job
+    sigReady = Signal(object)  # Predictions shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.predictions: Predictions | None = None
+        self.run_dir: Path | None = None
+        self.predictor = PredictionsRunner(self)
+        self.predictor.sigResult.connect(self.show_predictions)
+        self.predictor.sigFailed.connect(self.sigFailed)
+        self.predictor.sigProgress.connect(self.sigProgress)
         self.title = QLabel("No results yet: they appear after the first validation.")
         self.title.setWordWrap(True)
         self.predict_button = QPushButton("Show images per cell")
         self.predict_button.setToolTip("Run the best checkpoint on the validation images to see which image "
                                        "landed in which cell")
-        self.predict_button.clicked.connect(self.sigPredict)
+        self.predict_button.clicked.connect(lambda: self.predict())
         self.evaluate_button = QPushButton("Evaluate checkpoint…")
-        self.evaluate_button.clicked.connect(self.sigEvaluate)
+        self.evaluate_button.clicked.connect(self.evaluate)
         self.confusion = ConfusionView()
         self.confusion.sigCellChosen.connect(self.show_cell)
         self.per_class = PerClassTable()
@@ -189,6 +80,35 @@ class ResultsView(QWidget):
         layout.addWidget(splitter, 1)
         self._set_clickable(False)
 
+    # ---- which run, and its predictions ----------------------------------------------------------
+    def set_run(self, run_dir: Path | None) -> None:
+        """The run that Show images per cell and Evaluate checkpoint act on."""
+        self.run_dir = run_dir
+
+    def predict(self, run_dir: Path | None = None) -> None:
+        """Per-image results of the run's best checkpoint on its validation images (in a worker)."""
+        run_dir = run_dir or self.run_dir
+        if run_dir is None:
+            self.sigMessage.emit("Select a run first")
+            return
+        self.predictor.start(run_dir)
+
+    def evaluate(self) -> None:
+        """Ask for a checkpoint of the run and a folder, then score it there (in a worker)."""
+        if self.run_dir is None:
+            self.sigMessage.emit("Select a run with checkpoints first")
+            return
+        choice = self.ask_evaluation(self.run_dir)
+        if choice is not None:
+            checkpoint, folder = choice
+            self.predictor.start(self.run_dir, data_root=folder, checkpoint=checkpoint)
+
+    def ask_evaluation(self, run_dir: Path) -> tuple[str, str] | None:
+        """(checkpoint, folder) from a dialog (tests replace this method)."""
+        dialog = EvaluateDialog(run_dir, self)
+        return dialog.choice() if dialog.exec() else None
+
+    # ---- showing ---------------------------------------------------------------------------------
     def show_metrics(self, class_names: list[str] | tuple[str, ...], metrics: dict[str, float],
                      details: dict[str, Any], title: str) -> None:
         """The counts of an evaluation (no images behind the cells until predictions are computed)."""
@@ -220,6 +140,7 @@ class ResultsView(QWidget):
                            f"<b>{predictions.accuracy:.1%}</b>")
         self._set_clickable(True)
         self.show_misclassified()
+        self.sigReady.emit(predictions)
 
     def show_cell(self, true: int, predicted: int) -> None:
         if self.predictions is None:
