@@ -4,6 +4,7 @@ small CNN sized for it (what ``studio gui --demo`` opens)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from studio.engine.errors import StudioError
 from studio.engine.spec.model import ModelSpec
@@ -31,6 +32,17 @@ def demo_data_dir() -> Path:
 def demo_val_dir() -> Path:
     """Held-out demo images (from the Fashion-MNIST test set), same layout."""
     return resources_dir() / "demo" / "fashion-val"
+
+
+def demo_config(**changes: Any):
+    """A TrainConfig for the demo (train and held-out folders, 8 epochs of Adam: 0.86-0.88 held-out
+    accuracy); ``changes`` override top-level fields."""
+    from studio.engine.training import TrainConfig
+
+    config = TrainConfig.from_dict({"data": {"root": str(demo_data_dir()), "val_root": str(demo_val_dir()),
+                                             "val_split": 0.0},
+                                    "epochs": 8, "batch_size": 64, "log_every": 5})
+    return config.replace(**changes) if changes else config
 
 
 def demo_spec() -> ModelSpec:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from studio.engine.demo import DEMO_CLASSES, demo_data_dir, demo_spec, demo_val_dir
-from studio.engine.training import TrainConfig, Trainer
+from studio.engine.demo import DEMO_CLASSES, demo_config, demo_data_dir, demo_spec, demo_val_dir
+from studio.engine.training import Trainer
 
 
 def test_demo_folders_and_spec():
@@ -21,9 +21,8 @@ def test_demo_folders_and_spec():
 
 @pytest.mark.slow
 def test_small_cnn_learns_the_demo(tmp_path):
-    config = TrainConfig.from_dict({"data": {"root": str(demo_data_dir()), "val_root": str(demo_val_dir())},
-                                    "epochs": 2, "batch_size": 64, "device": "cpu", "threads": 1,
-                                    "log_every": 20})
+    config = demo_config(epochs=2, device="cpu", threads=1)
+    assert config.data.val_root == str(demo_val_dir())
     result = Trainer(demo_spec(), config, run_dir=tmp_path / "run").run()
     assert result.status == "finished", result.reason
     assert result.metrics["val/accuracy"] > 0.75  # 10 classes: chance is 0.1; ~0.88 after 8 epochs
