@@ -125,12 +125,15 @@ class RestoreDialog(QDialog):
     def rule_set(self) -> RuleSet:
         """The rules as the fields and the tree hold them (CheckpointError when malformed)."""
         typed = self.rules.typed_selection()
-        tree = compress(self.manual - self._typed_excluded(typed), self.model_tree.root)
-        selection = Selection(typed.include, typed.exclude + tuple(tree))
+        selection = Selection(typed.include, typed.exclude + tuple(self._tree_patterns(typed)))
         return RuleSet(selection, self.rules.mapping(), self.freeze.isChecked())
 
     def _typed_excluded(self, typed: Selection) -> set[str]:
         return {name for name in self.model_shapes if not typed.matches(name)}
+
+    def _tree_patterns(self, typed: Selection) -> list[str]:
+        """Exclusions for the rows unchecked by hand that the typed patterns do not exclude already."""
+        return compress(self.manual - self._typed_excluded(typed), self.model_tree.root)
 
     def update_plan(self) -> RestorePlan | None:
         """Recompute and show the plan now; on a bad rule show why and disable Apply."""
@@ -145,8 +148,7 @@ class RestoreDialog(QDialog):
         self.plan = plan
         self.error.setText(f"Patterns matching no model tensor: {', '.join(plan.unused_patterns)}"
                            if plan.unused_patterns else "")
-        tree = self.manual - self._typed_excluded(self.rules.typed_selection())
-        self.rules.show_tree_patterns(compress(tree, self.model_tree.root))
+        self.rules.show_tree_patterns(self._tree_patterns(self.rules.typed_selection()))
         self.model_tree.show_plan(plan)
         self.ckpt_tree.show_plan(plan)
         self.summary.setText(_summary_html(plan))
