@@ -140,8 +140,8 @@ class RunCurves:
     """The curves of one run: a :class:`CurveBuffer` per series name; series named in ``smoothed``
     keep their raw values under ``name + ":raw"`` and a smoothed copy under ``name``."""
 
-    def __init__(self, smoothed: tuple[str, ...] = ("train/loss", "images_per_s"), capacity: int = 4096,
-                 smoothing: float = 0.6) -> None:
+    def __init__(self, smoothed: tuple[str, ...] = ("train/loss", "train/accuracy", "images_per_s"),
+                 capacity: int = 4096, smoothing: float = 0.6) -> None:
         self.buffers: dict[str, CurveBuffer] = {}
         self._smoothers = {name: Smoother(smoothing) for name in smoothed}
         self._capacity = capacity
