@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     parser.add_argument("--data", help="image folder (default: the run's validation split)")
     parser.add_argument("--layer", action="append", metavar="NODE",
                         help="node to take features from, e.g. fc1 or entry_flow_1.sepconv1 (repeat for "
-                             "several; default: the layer feeding the output layer)")
+                             "several; default: the layer feeding the output layer, looking through dropout)")
     parser.add_argument("--method", choices=["pca", "tsne", "umap", "none"], default="pca",
                         help="projection (default pca; umap needs pip install studio[umap])")
     parser.add_argument("--dims", type=int, choices=[2, 3], default=2, help="projection dimensions")
