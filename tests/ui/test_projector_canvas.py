@@ -3,7 +3,7 @@ are, level of detail, dots in their colours, emphasis, and hover/click/rectangle
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor
 
 from studio.engine.projector.sprites import build_atlas
@@ -13,6 +13,7 @@ from studio.ui.projector.cloud import ROLE_COLORS, choose_level
 from studio.ui.projector.geometry import in_polygon
 from studio.ui.projector.sprites import SpriteSheet
 from studio.ui.projector.view3d import View3D
+from tests.ui.projector_helpers import click, drag, mouse
 
 COLORS = [(220, 30, 30), (30, 200, 40), (30, 60, 220), (240, 200, 20), (150, 40, 180), (20, 200, 200)]
 COORDS = np.array([[0, 0], [10, 0], [0, 10], [10, 10], [5, 5], [20, 3]], dtype=float)
@@ -86,20 +87,12 @@ def test_hover_and_click_find_the_point_under_the_mouse(canvas, qtbot):
     canvas.sigHovered.connect(hovered.append)
     canvas.sigClicked.connect(lambda index, shift: clicked.append(index))
     target = canvas.screen_position(3).toPoint()
-    qtbot.mouseMove(canvas, QPoint(1, 1))  # a move to where the cursor already is sends no event
-    qtbot.mouseMove(canvas, target)
+    mouse(canvas, "move", target)
     assert hovered[-1] == 3 and canvas.hovered == 3
-    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=target)
+    click(canvas, target)
     assert clicked == [3]
-    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(2, 2))  # empty space
+    click(canvas, QPoint(2, 2))  # empty space
     assert clicked == [3, -1]
-
-
-def drag(qtbot, canvas, points):
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=points[0])
-    for point in points[1:]:
-        qtbot.mouseMove(canvas, point)
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
 
 
 def test_rectangle_and_lasso_select_the_points_inside(canvas, qtbot):
@@ -107,11 +100,11 @@ def test_rectangle_and_lasso_select_the_points_inside(canvas, qtbot):
     canvas.sigSelected.connect(lambda indices, shift: chosen.append(sorted(indices.tolist())))
     p = [canvas.screen_position(i).toPoint() for i in range(len(COORDS))]
     canvas.tool = "rect"
-    drag(qtbot, canvas, [p[2] + QPoint(-5, -5), p[4] + QPoint(2, 2), p[4] + QPoint(5, 5)])
+    drag(canvas, [p[2] + QPoint(-5, -5), p[4] + QPoint(2, 2), p[4] + QPoint(5, 5)])
     assert chosen[-1] == [2, 4]  # (0, 10) and (5, 5): the rectangle's corners are above-left and below-right
     canvas.tool = "lasso"
     around = [p[0] + QPoint(-8, 8), p[1] + QPoint(8, 8), p[3] + QPoint(8, -8), p[0] + QPoint(-8, 8)]
-    drag(qtbot, canvas, around)  # a triangle through 0, 1 and 3 leaves 2 and 4 out (4 is on the diagonal)
+    drag(canvas, around)  # a triangle through 0, 1 and 3 leaves 2 and 4 out (4 is on the diagonal)
     assert 0 in chosen[-1] and 1 in chosen[-1] and 3 in chosen[-1] and 2 not in chosen[-1]
 
 
@@ -123,7 +116,7 @@ def test_zoom_keeps_the_point_under_the_cursor_and_pan_moves_the_view(canvas, qt
     qtbot.waitUntil(lambda: canvas._animation.state() != canvas._animation.State.Running, timeout=2000)
     assert canvas.camera.to_data(100, 80) == pytest.approx(before)
     start = canvas.screen_position(0)
-    drag(qtbot, canvas, [QPoint(200, 200), QPoint(230, 210), QPoint(260, 220)])  # pan tool
+    drag(canvas, [QPoint(200, 200), QPoint(230, 210), QPoint(260, 220)])  # pan tool
     assert (canvas.screen_position(0) - start).toPoint() == QPoint(60, 20)
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint
 
 from studio.ui.projector.gallery import GalleryDialog
 from tests.ui.checkpoint_runs import short_run
-from tests.ui.projector_helpers import make_panel, project
+from tests.ui.projector_helpers import drag, make_panel, project
 
 tensorboard = pytest.importorskip("tensorboard")
 from google.protobuf import text_format  # noqa: E402  (comes with tensorboard)
@@ -34,9 +34,8 @@ def select_all_with_a_rectangle(panel, qtbot):
     canvas = panel.view.canvas
     panel.view.tools.actions()[1].trigger()  # the rectangle tool
     assert canvas.tool == "rect"
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(1, 1))
-    qtbot.mouseMove(canvas, QPoint(canvas.width() // 2, canvas.height() // 2))
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(canvas.width() - 2, canvas.height() - 2))
+    drag(canvas, [QPoint(1, 1), QPoint(canvas.width() // 2, canvas.height() // 2),
+                  QPoint(canvas.width() - 2, canvas.height() - 2)])
 
 
 def test_rectangle_selection_exports_a_file_list_and_copies_a_folder(panel, qtbot, tmp_path):

@@ -13,7 +13,7 @@ from studio.engine.projector.source import open_source
 from studio.engine.runs import layout
 from studio.ui.projector.methods import MethodChoice
 from tests.ui.checkpoint_runs import short_run
-from tests.ui.projector_helpers import make_panel, project
+from tests.ui.projector_helpers import click, key, make_panel, mouse, project
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +59,14 @@ def test_hover_shows_the_larger_image_and_what_is_known(panel, run, qtbot):
     emb, canvas = panel.embedding, panel.view.canvas
     canvas.repaint()
     i = int(canvas.drawn().order[-1])  # the topmost point: nothing covers it
-    qtbot.mouseMove(canvas, canvas.rect().topLeft())  # a move to where the cursor already is sends no event
-    qtbot.mouseMove(canvas, canvas.screen_position(i).toPoint())
+    mouse(canvas, "move", canvas.screen_position(i).toPoint())
     card = panel.view.cards[canvas]
     assert card.isVisible() and card.index == i
     text = card.text.text()
     assert emb.paths[i].rsplit("/", 1)[1] in text and f"label: {emb.label_names()[i]}" in text
     assert "prediction:" in text and "confidence:" in text
     assert card.image.pixmap().width() >= 96  # the 12 px image, enlarged
-    qtbot.mouseMove(canvas, canvas.rect().topLeft() + QPoint(1, 1))
+    mouse(canvas, "move", QPoint(1, 1))
     assert not card.isVisible()
 
 
@@ -77,7 +76,7 @@ def test_click_selects_and_lists_the_feature_space_neighbours(panel, run, qtbot)
     canvas.repaint()
     i = int(canvas.drawn().order[-1])
     panel.side.k.setValue(4)
-    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.screen_position(i).toPoint())
+    click(canvas, canvas.screen_position(i).toPoint())
     assert panel.selection.tolist() == [i]
     expected = NeighbourIndex(panel.embedding.features, "cosine").query_points([i], 4)
     assert panel.neighbours.tolist() == expected.indices[0].tolist()
@@ -91,7 +90,7 @@ def test_click_selects_and_lists_the_feature_space_neighbours(panel, run, qtbot)
     first = int(euclid.indices[0][0])
     rows.itemClicked.emit(rows.item(0))  # a neighbour row selects that point
     assert panel.selection.tolist() == [first]
-    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    key(canvas, Qt.Key.Key_Escape)
     assert len(panel.selection) == 0 and rows.count() == 0
 
 

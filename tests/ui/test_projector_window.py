@@ -13,6 +13,7 @@ from studio.engine.runs import RunReader
 from studio.ui.app import save_screenshot
 from studio.ui.projector.form import LIVE
 from studio.ui.projector.integration import PROJECT_LAYER
+from studio.ui.projector.methods import MethodChoice
 from studio.ui.projector.panel import ProjectorPanel
 from tests.ui.checkpoint_runs import short_run
 
@@ -86,3 +87,13 @@ def test_selection_opens_in_the_training_results(window, projector, run):
     assert shown is not None and len(shown) == 4
     assert list(shown.paths) == [projector.embedding.paths[i] for i in wrong]
     assert shown.confusion().sum() == 4
+
+
+def test_closing_the_window_stops_a_running_projection(window, projector, run, qtbot):
+    projector.open_run(run, project=False)
+    endless = MethodChoice("tsne", 2, {"iterations": 1_000_000, "every": 5})
+    assert projector.project(replace(projector.form.request(), method=endless))
+    qtbot.waitUntil(lambda: projector._layouts_shown >= 1, timeout=60000)
+    window.close()
+    assert not window.isVisible()
+    assert projector.job.wait(60)  # the worker saw the stop flag and ended

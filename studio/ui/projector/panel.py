@@ -176,6 +176,11 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self._stop.set()
         self.form.show_progress("Stopping…", None)
 
+    def confirm_close(self) -> bool:
+        """The window is closing: stop a running projection (nothing to save), never refuse."""
+        self._stop.set()
+        return True
+
     def wait_idle(self, timeout: float = 300.0) -> bool:
         """Process events until the running job has finished and been shown; False on timeout."""
         deadline = time.monotonic() + timeout
