@@ -110,3 +110,16 @@ def test_penultimate_node_is_the_input_of_the_last_layer_through_dropout():
     assert penultimate_node(small_model()) == "fc1"  # fc1 -> dropout -> fc2 -> logits
     mlp = compile_spec(create_template("mlp", num_classes=3), device="cpu")
     assert penultimate_node(mlp) == "fc2"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_extraction_on_a_gpu_matches_the_cpu():
+    cpu = small_model()
+    gpu = compile_spec(create_template("small_cnn", num_classes=4, input_shape=(1, 12, 12)), device="cuda")
+    gpu.load_state_dict(cpu.state_dict())
+    pixels = images(9)
+    ours = extract_features(gpu, pixels, ["conv1", "fc1"], batch_size=4)
+    reference = extract_features(cpu, pixels, ["conv1", "fc1"], batch_size=4)
+    for node in ("conv1", "fc1"):
+        np.testing.assert_allclose(ours.features[node], reference.features[node], atol=1e-4)
+    np.testing.assert_allclose(ours.logits, reference.logits, atol=1e-4)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from studio.engine.projector import neighbours as nb
 from studio.engine.projector.errors import ProjectorError
@@ -69,3 +70,14 @@ def test_label_agreement_beats_chance_on_clusters_and_not_on_noise():
     sampled = label_agreement(NeighbourIndex(centres[labels] + rng.normal(size=(400, 10))), labels, k=5,
                               sample=50)
     assert sampled.points == 50 and sampled.agreement > 0.9
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_the_index_on_a_gpu_gives_the_cpu_answer(metric):
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(2000, 32)).astype(np.float32)
+    cpu = NeighbourIndex(points, metric).query_points(np.arange(50), k=8)
+    gpu = NeighbourIndex(points, metric, device="cuda").query_points(np.arange(50), k=8)
+    np.testing.assert_array_equal(gpu.indices, cpu.indices)
+    np.testing.assert_allclose(gpu.distances, cpu.distances, rtol=1e-4, atol=1e-5)
