@@ -86,5 +86,5 @@ def info_from_sidecar(sidecar: Path, data: dict[str, Any]) -> CheckpointInfo:
             time=float(data.get("time", 0.0)), metrics=dict(data.get("metrics") or {}), size=size,
             reason=str(data.get("reason", "scheduled")), spec_hash=data.get("spec_hash"),
             studio_version=data.get("studio_version"), state_path=state if has_state else None)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise CheckpointError(f"checkpoint metadata {sidecar} is malformed: {exc}") from None

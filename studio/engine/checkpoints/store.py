@@ -133,7 +133,8 @@ class CheckpointStore:
             except CheckpointError:
                 continue  # deleted or replaced while we looked: not a complete checkpoint
             infos.append(info)
-            if self.best_metric is None and data.get("best_metric") and info.step > newest_doc_step:
+            named = isinstance(data.get("best_metric"), str) and data["best_metric"]
+            if self.best_metric is None and named and info.step > newest_doc_step:
                 newest_doc_step = info.step
                 metric, mode = data["best_metric"], data.get("best_mode", "max")
         infos.sort(key=lambda info: info.step)

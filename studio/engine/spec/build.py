@@ -30,6 +30,8 @@ from studio.engine.spec.resolve import (
     substitute,
 )
 
+MAX_INSTANCES = 1000  # layers one repeat/stack node may stand for (more would freeze the analysis)
+
 POST_ACTIVATIONS = {
     "relu": F.relu, "relu6": F.relu6, "leaky_relu": F.leaky_relu, "elu": F.elu, "gelu": F.gelu,
     "sigmoid": torch.sigmoid, "tanh": torch.tanh,
@@ -322,6 +324,9 @@ class SpecWalker:
             return module, POST_ACTIVATIONS.get(base.get("activation", "none")), regs
         if not layer.repeatable:
             raise SpecError(f"'{node.type}' cannot be repeated or stacked (it needs one input)")
+        if node.instance_count > MAX_INSTANCES:
+            raise SpecError(f"repeat or stack makes {node.instance_count:,} layers: at most "
+                            f"{MAX_INSTANCES:,} per node")
         if node.stack is not None:
             if not node.stack:
                 raise SpecError("a stack needs at least one argument set")

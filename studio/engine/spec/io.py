@@ -20,6 +20,7 @@ from studio.engine.spec.model import BlockDef, Graph, ModelSpec
 FORMAT_NAME = "studio.model"
 FORMAT_VERSION = 1
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
+MAX_DEPTH = 64  # nesting levels a spec document may have (a real one has fewer than 10)
 
 # version -> function turning a document of that version into one of version + 1
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -65,8 +66,11 @@ def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
     """Build a spec from a JSON document (migrating older formats)."""
     if not isinstance(data, dict):
         raise SpecError("a model spec must be a JSON object")
+    _check_depth(data)
     data = migrate(dict(data))
     spec = ModelSpec(name=str(data.get("name", "model")))
+    if not isinstance(data.get("meta", {}), dict):
+        raise SpecError("'meta' must be a JSON object")
     spec.meta = dict(data.get("meta", {}))
     spec.graph = Graph.from_dict(data)
     blocks = data.get("blocks", {})
@@ -74,6 +78,18 @@ def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
         raise SpecError("'blocks' must map block names to definitions")
     spec.blocks = {name: BlockDef.from_dict(name, body) for name, body in blocks.items()}
     return spec
+
+
+def _check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
+    """SpecError for documents nested deeper than any spec needs (they would overflow the stack later)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > limit:
+            raise SpecError(f"the spec is nested more than {limit} levels deep: it is not a model")
+        if isinstance(value, dict | list):
+            items = value.values() if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
 
 
 def dumps(spec: ModelSpec) -> str:
@@ -102,6 +118,8 @@ def loads(text: str) -> ModelSpec:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecError(f"the spec is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SpecError("the spec is not a model: its JSON is nested too deeply") from None
     return spec_from_dict(data)
 
 

@@ -57,11 +57,20 @@ class Node:
     def from_dict(cls, data: dict[str, Any]) -> Node:
         try:
             pos = data.get("pos", [0.0, 0.0])
-            return cls(id=data["id"], type=data["type"], args=dict(data.get("args", {})),
-                       pos=(pos[0], pos[1]), repeat=int(data.get("repeat", 1)),
+            if len(pos) != 2:
+                raise ValueError("'pos' needs two numbers")
+            node = cls(id=data["id"], type=data["type"], args=dict(data.get("args", {})),
+                       pos=(float(pos[0]), float(pos[1])), repeat=int(data.get("repeat", 1)),
                        stack=data.get("stack"), share=data.get("share"))
-        except (KeyError, TypeError, IndexError, ValueError) as exc:
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError, OverflowError) as exc:
             raise SpecError(f"node {data!r} is malformed: {exc}") from None
+        stack_ok = node.stack is None or (isinstance(node.stack, list)
+                                          and all(isinstance(item, dict) for item in node.stack))
+        if not (isinstance(node.id, str) and isinstance(node.type, str) and isinstance(node.share, str | None)
+                and stack_ok):
+            raise SpecError(f"node {data!r} is malformed: 'id', 'type' and 'share' are text, 'stack' a "
+                            "list of argument objects")
+        return node
 
     @property
     def instance_count(self) -> int:
@@ -83,9 +92,12 @@ class Edge:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Edge:
         try:
-            return cls(src=data["src"], dst=data["dst"], port=data.get("port", "x"))
-        except (KeyError, TypeError) as exc:
+            edge = cls(src=data["src"], dst=data["dst"], port=data.get("port", "x"))
+        except (KeyError, TypeError, AttributeError) as exc:
             raise SpecError(f"edge {data!r} is malformed: {exc}") from None
+        if not all(isinstance(end, str) for end in (edge.src, edge.dst, edge.port)):
+            raise SpecError(f"edge {data!r} is malformed: 'src', 'dst' and 'port' are text")
+        return edge
 
 
 @dataclass
@@ -101,9 +113,12 @@ class Scope:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scope:
         try:
-            return cls(layers=list(data["layers"]), args=dict(data["args"]))
-        except (KeyError, TypeError) as exc:
+            scope = cls(layers=list(data["layers"]), args=dict(data["args"]))
+        except (KeyError, TypeError, ValueError) as exc:
             raise SpecError(f"default scope {data!r} is malformed: {exc}") from None
+        if not all(isinstance(layer, str) for layer in scope.layers):
+            raise SpecError(f"default scope {data!r} is malformed: 'layers' lists layer type names")
+        return scope
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,9 @@ class Graph:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Graph:
         graph = cls()
+        for key in ("nodes", "edges", "defaults"):
+            if not isinstance(data.get(key, []), list):
+                raise SpecError(f"'{key}' must be a list, not {data[key]!r}")
         for item in data.get("nodes", []):
             node = Node.from_dict(item)
             if node.id in graph.nodes:
@@ -190,8 +208,10 @@ class BlockDef:
 
     @classmethod
     def from_dict(cls, name: str, data: dict[str, Any]) -> BlockDef:
+        if not isinstance(data, dict) or not isinstance(data.get("params", {}), dict):
+            raise SpecError(f"block '{name}' must be an object whose 'params' map names to defaults")
         return cls(name=name, params=dict(data.get("params", {})), graph=Graph.from_dict(data),
-                   help=data.get("help", ""))
+                   help=str(data.get("help", "")))
 
     @property
     def input_ids(self) -> list[str]:
