@@ -23,6 +23,7 @@ class RunWriter:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._metrics = open(self.directory / layout.METRICS, "ab", buffering=0)  # noqa: SIM115
+        self._end_torn_line()
         self._log = open(self.directory / layout.LOG, "a", encoding="utf-8")  # noqa: SIM115
         self._status: dict[str, Any] = {"format": "studio.status/1", "pid": os.getpid(),
                                         "host": socket.gethostname(), "started": time.time()}
@@ -37,6 +38,16 @@ class RunWriter:
     def log_metrics(self, record: dict[str, Any]) -> None:
         """Append one record as one line in a single write, so a follower never sees half of it."""
         self._metrics.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    def _end_torn_line(self) -> None:
+        """A writer killed mid-append may have left half a record: end its line, so the records
+        appended now are not glued to it (and lost to readers)."""
+        size = os.fstat(self._metrics.fileno()).st_size
+        if size:
+            with open(self.directory / layout.METRICS, "rb") as handle:
+                handle.seek(size - 1)
+                if handle.read(1) != b"\n":
+                    self._metrics.write(b"\n")
 
     def log_text(self, line: str) -> None:
         """A timestamped line in ``log.txt``."""

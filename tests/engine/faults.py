@@ -1,0 +1,199 @@
+"""Fault injection shared by the fault tests and ``benchmarks/faults.py``: `studio train` killed with
+SIGKILL at random moments or in the middle of a checkpoint write, then resumed; broken image folders."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
+from studio.engine.checkpoints.reader import load_state_dict
+from studio.engine.compiler import compile_spec
+from studio.engine.runs import RunReader
+from studio.engine.spec.io import save_spec
+from tests.engine.image_folders import make_image_folder, tiny_cnn
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 300.0  # seconds a started process may take to write its next checkpoint (loaded machines)
+
+
+@dataclass(frozen=True)
+class KillRound:
+    """One kill: the newest complete checkpoint before and after it, and whether the kill interrupted a
+    checkpoint write (its temp or sidecar-less files were left behind)."""
+
+    mode: str  # "random" (any moment after the next checkpoint) or "write" (while a temp file exists)
+    newest_before: int
+    newest_after: int
+    interrupted_write: bool
+    seconds: float  # from start to kill
+
+
+def make_training_folder(root: Path, classes: int = 3, per_class: int = 8, size: int = 12) -> dict[str, Path]:
+    """A tiny real image folder, a spec file and a config saving a checkpoint after every step."""
+    make_image_folder(root / "data", classes=classes, per_class=per_class, size=size)
+    save_spec(tiny_cnn(classes, size), root / "spec.json")
+    config = {"steps": 1_000_000, "batch_size": 4, "log_every": 1, "device": "cpu", "threads": 1,
+              "data": {"val_split": 0.25}, "checkpoint": {"every_steps": 1, "keep_last": 3}}
+    (root / "config.json").write_text(json.dumps(config))
+    return {"data": root / "data", "spec": root / "spec.json", "config": root / "config.json",
+            "run": root / "run"}
+
+
+def train_command(files: dict[str, Path], resume: bool, *extra: str) -> list[str]:
+    """`python -m studio train` starting the run, or resuming it from its newest checkpoint."""
+    command = [sys.executable, "-m", "studio", "train"]
+    if resume:
+        command += ["--resume", str(files["run"])]
+    else:
+        command += [str(files["spec"]), "--data", str(files["data"]), "--config", str(files["config"]),
+                    "--run-dir", str(files["run"])]
+    return [*command, "--quiet", *extra]
+
+
+def newest_step(run: Path) -> int:
+    latest = CheckpointStore(run / "checkpoints").latest()
+    return latest.step if latest is not None else -1
+
+
+def leftovers(run: Path) -> list[str]:
+    """Files of interrupted checkpoint writes: temp files, and weights or state without a sidecar."""
+    folder = run / "checkpoints"
+    if not folder.is_dir():
+        return []
+    complete = {path.stem for path in folder.glob("ckpt-*.json")}
+    return sorted(p.name for p in folder.iterdir()
+                  if p.name.endswith(".tmp") or (p.name.startswith("ckpt-") and not p.name.endswith(".json")
+                                                 and p.name.split(".", 1)[0] not in complete))
+
+
+def kill_once(files: dict[str, Path], rng: random.Random, mode: str, max_delay: float = 0.5) -> KillRound:
+    """Start (or resume) the run, wait for a checkpoint newer than the current newest, then SIGKILL it:
+    after a random delay (``random``) or as soon as a checkpoint temp file exists (``write``)."""
+    run = files["run"]
+    before = newest_step(run)
+    started = time.monotonic()
+    proc = subprocess.Popen(train_command(files, resume=before >= 0), cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        while newest_step(run) <= before:
+            if proc.poll() is not None:
+                raise AssertionError(f"studio train exited with {proc.returncode} before a new checkpoint: "
+                                     f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
+            if time.monotonic() - started > START_TIMEOUT:
+                raise AssertionError("studio train wrote no new checkpoint in time")
+            time.sleep(0.005)
+        if mode == "random":
+            time.sleep(rng.uniform(0.0, max_delay))
+        else:
+            deadline = time.monotonic() + 10.0
+            while not any(name.endswith(".tmp") for name in leftovers(run)) and time.monotonic() < deadline:
+                time.sleep(0.0005)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    return KillRound(mode, before, newest_step(run), bool(leftovers(run)), time.monotonic() - started)
+
+
+def check_checkpoints_load(run: Path) -> CheckpointInfo:
+    """Every listed checkpoint loads (weights through the reader, strictly into the recorded model, and
+    its training state); returns the newest."""
+    store = CheckpointStore(run / "checkpoints")
+    infos = store.list()
+    assert infos, f"no complete checkpoint in {run}"
+    for info in infos:
+        weights = load_state_dict(info.path)
+        compile_spec(store.load_spec(info), device="cpu").load_state_dict(weights)  # strict
+        assert store.load_training_state(info)["step"] == info.step
+    return infos[-1]
+
+
+def tear_last_line(path: Path) -> None:
+    """Cut the file in the middle of its last line, as a power cut can leave an append."""
+    data = path.read_bytes()
+    start = data.rstrip(b"\n").rfind(b"\n") + 1
+    path.write_bytes(data[:start + max(1, (len(data) - start) // 2)])
+
+
+def resume_to_the_end(files: dict[str, Path], extra_steps: int, timeout: float = START_TIMEOUT) -> dict:
+    """Resume the run for ``extra_steps`` more steps; returns ``--json`` result of `studio train`."""
+    target = newest_step(files["run"]) + extra_steps
+    done = subprocess.run(train_command(files, True, "--steps", str(target), "--json"), cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def steps_after_last_resume(run: Path) -> tuple[int, list[int]]:
+    """The step of the last ``resume`` record in metrics.jsonl and the step records logged after it."""
+    records, _ = RunReader(run).read_metrics()
+    last = max(i for i, record in enumerate(records) if record.get("kind") == "resume")
+    return records[last]["step"], [r["step"] for r in records[last + 1:] if r.get("kind") == "step"]
+
+
+BROKEN_KINDS = ("truncated", "zero-byte", "not an image", "random bytes", "html named .png")
+
+
+def write_broken_image(path: Path, kind: str, rng: np.random.Generator) -> Path:
+    """A file an image folder should skip and report; returns its path (with the suffix ``kind`` uses)."""
+    if kind == "truncated":
+        buffer = io.BytesIO()
+        Image.fromarray(rng.integers(0, 255, (28, 28), np.uint8)).save(buffer, "PNG")
+        path.write_bytes(buffer.getvalue()[:len(buffer.getvalue()) // 2])
+    elif kind == "zero-byte":
+        path.write_bytes(b"")
+    elif kind == "not an image":
+        path = path.with_suffix(".txt")
+        path.write_text("notes, not pixels")
+    elif kind == "random bytes":
+        path = path.with_suffix(".jpg")
+        path.write_bytes(rng.integers(0, 256, 300, np.uint8).tobytes())
+    else:
+        path.write_text("<html>404 not found</html>")
+    return path
+
+
+ODD_MODES = ("RGBA", "P", "I;16", "CMYK", "1", "LA")
+
+
+def write_odd_image(path: Path, mode: str, rng: np.random.Generator, size: int = 28) -> Path:
+    """A valid image in an unusual mode (it must train, not be skipped)."""
+    gray = rng.integers(0, 255, (size, size), np.uint8)
+    if mode == "I;16":
+        Image.fromarray(gray.astype(np.uint16) * 257).save(path)
+    elif mode == "CMYK":
+        path = path.with_suffix(".jpg")
+        Image.fromarray(gray).convert("CMYK").save(path)
+    else:
+        Image.fromarray(gray).convert(mode).save(path)
+    return path
+
+
+def seed_broken_folder(root: Path, classes: int, per_class: int, broken_fraction: float, size: int = 28,
+                       seed: int = 0) -> tuple[list[Path], list[Path]]:
+    """An image folder where ``broken_fraction`` of the files are broken (all kinds, round robin) and a
+    few valid ones use odd modes; returns (broken files, odd-mode files)."""
+    make_image_folder(root, classes=classes, per_class=per_class, size=size, seed=seed)
+    rng = np.random.default_rng(seed)
+    files = sorted(root.rglob("*.png"))
+    chosen = rng.choice(len(files), round(len(files) * broken_fraction), replace=False)
+    broken = []
+    for n, index in enumerate(sorted(chosen)):
+        files[index].unlink()
+        broken.append(write_broken_image(files[index], BROKEN_KINDS[n % len(BROKEN_KINDS)], rng))
+    survivors = [f for i, f in enumerate(files) if i not in set(chosen.tolist())]
+    odd = []
+    for mode, path in zip(ODD_MODES, survivors[::max(1, len(survivors) // len(ODD_MODES))], strict=False):
+        path.unlink()
+        odd.append(write_odd_image(path, mode, rng, size))
+    return broken, odd
