@@ -9,28 +9,29 @@ import sys
 
 import pytest
 
+from studio.cli import main
 from studio.engine.checkpoints import CheckpointStore
 from studio.engine.runs import RunReader
 from studio.engine.spec.io import save_spec
 from tests.engine.image_folders import make_image_folder, tiny_cnn
 
 
-def _train(cwd, run, launcher):
-    args = [*launcher, "-m", "studio", "train", "spec.json", "--data", "images", "--epochs", "2",
-            "--batch-size", "4", "--threads", "1", "--device", "cpu", "--run-dir", run, "--quiet"]
-    env = {**os.environ, "STUDIO_RUNS": str(cwd / "default_runs")}
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+def _args(run):
+    return ["train", "spec.json", "--data", "images", "--epochs", "2", "--batch-size", "4", "--threads", "1",
+            "--device", "cpu", "--run-dir", run, "--quiet"]
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_cover_the_data_and_write_one_run(tmp_path):
+def test_two_gloo_processes_cover_the_data_and_write_one_run(tmp_path, monkeypatch):
     make_image_folder(tmp_path / "images", classes=3, per_class=11, size=8)  # 33 images: 27 train, 6 val
     save_spec(tiny_cnn(3, 8), tmp_path / "spec.json")
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    _train(tmp_path, "ddp", torchrun)
-    _train(tmp_path, "single", [sys.executable])
+    env = {**os.environ, "STUDIO_RUNS": str(tmp_path / "default_runs")}
+    done = subprocess.run([*torchrun, "-m", "studio", *_args("ddp")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    monkeypatch.chdir(tmp_path)
+    assert main(_args("single")) == 0  # the same command in one process
 
     ddp, single = RunReader(tmp_path / "ddp"), RunReader(tmp_path / "single")
     assert ddp.status().state == "finished" and ddp.status().world_size == 2
