@@ -99,9 +99,11 @@ def test_tsne_stops_when_asked_and_returns_the_last_layout():
     assert seen == [0, 10, 20]
 
 
-def test_tiny_sets_lower_the_perplexity():
+def test_tiny_sets_lower_the_perplexity_and_narrow_features_start_at_random():
     x, _ = clusters(16, 4)
     assert tsne(x, 2, iterations=10, early_iterations=10, n_jobs=1).params["perplexity"] == 5.0
+    narrow = tsne(x[:, :1], 2, iterations=10, early_iterations=10, n_jobs=1)
+    assert narrow.coords.shape == (16, 2) and narrow.params["initialization"] == "random"
 
 
 @pytest.mark.skipif(importlib.util.find_spec("umap") is not None, reason="umap-learn is installed")

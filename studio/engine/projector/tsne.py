@@ -60,7 +60,11 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
         return bool(stop())
 
     try:
-        init = initialization.pca(x, dims, random_state=seed)
+        if x.shape[1] >= dims:
+            init = initialization.pca(x, dims, random_state=seed)
+        else:  # fewer values per point than layout dimensions: no PCA start
+            params["initialization"] = "random"
+            init = initialization.random(len(x), dims, random_state=seed)
         report(0, None, init)
         if stop():
             return state["last"]
