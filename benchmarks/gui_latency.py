@@ -1,11 +1,14 @@
 """GUI responsiveness while training: how late a 10 ms timer on the main thread fires while the training
 panel trains the demo model (Fashion-MNIST folder, small CNN) through its worker, with the live curves
-on screen; and the training speed against the same training run headless (no Qt) in the same process.
+on screen; and the training speed against the same training run headless (no Qt) in the same process,
+both in a plain thread (the panel's setting without the GUI: the GUI's cost) and on the main thread (as
+``studio train`` runs it).
 
-    .venv/bin/python benchmarks/gui_latency.py                 # 3 epochs
+    .venv/bin/python benchmarks/gui_latency.py                 # 3 epochs, 2 rounds
     .venv/bin/python benchmarks/gui_latency.py --epochs 10     # the demo's default run: also its accuracy
 
 Targets: p99 lateness < 30 ms and no stall > 100 ms after the first step; images/s ratio close to 1.
+Other processes competing for the CPU make every figure worse: run it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,7 +26,7 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QElapsedTimer, QStandardPaths, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QStandardPaths, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from studio.engine.demo import demo_data_dir, demo_spec  # noqa: E402
@@ -46,10 +50,19 @@ def epoch_rate(run_dir: Path) -> float:
     return float(np.mean(rates))
 
 
-def headless(config: TrainConfig, root: Path) -> tuple[float, dict]:
-    result = Trainer(demo_spec(), config, run_dir=root / "headless").run()
-    assert result.status == "finished", result.reason
-    return epoch_rate(root / "headless"), result.metrics
+def headless(config: TrainConfig, root: Path, in_thread: bool) -> tuple[float, dict]:
+    """The same training without Qt: in a plain thread (as the panel's worker runs it) or on the main
+    thread (as ``studio train`` runs it)."""
+    run_dir = root / ("headless-thread" if in_thread else "headless-main")
+    trainer = Trainer(demo_spec(), config, run_dir=run_dir)
+    if in_thread:
+        thread = threading.Thread(target=trainer.run)
+        thread.start()
+        thread.join()
+    else:
+        trainer.run()
+    assert trainer.result.status == "finished", trainer.result.reason
+    return epoch_rate(run_dir), trainer.result.metrics
 
 
 def through_panel(app: QApplication, config: TrainConfig, root: Path):
@@ -77,15 +90,15 @@ def through_panel(app: QApplication, config: TrainConfig, root: Path):
         clock.restart()
 
     timer.timeout.connect(tick)
+    loop = QEventLoop()
     run = panel.train()
     run.sigEvents.connect(lambda events: stepped.__setitem__(0, stepped[0] or any(
         isinstance(e, StepEvent) for e in events)))
+    run.sigEnded.connect(lambda result: loop.quit())
     clock.start()
     timer.start()
     started = time.perf_counter()
-    while run.active or run.result is None:
-        app.processEvents()
-        time.sleep(0.001)
+    loop.exec()  # the application's event loop, as in `studio gui`
     wall = time.perf_counter() - started
     timer.stop()
     result = run.result
@@ -104,26 +117,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--rounds", type=int, default=2, help="headless/panel pairs (order alternates)")
     args = parser.parse_args()
     QStandardPaths.setTestModeEnabled(True)
     app = QApplication.instance() or QApplication([])
     app.setOrganizationName("StudioBenchmarks")
     app.setApplicationName("StudioBenchmarks")
     config = config_for(args.epochs, args.threads)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        base_rate, base_metrics = headless(config, root)
-        late, after, gui_rate, gui_metrics, wall, curves = through_panel(app, config, root)
-    points = sum(len(b) for _, c in curves.runs() for b in c.buffers.values())
     print(f"demo: {config.data.root}, small CNN, {args.epochs:g} epochs, batch {config.batch_size}, "
-          f"torch threads {args.threads or 'default'}; GUI run {wall:.1f} s, {points} curve points")
-    print(f"main-thread lateness of a {TICK_MS} ms timer, whole run: {summary(late)}")
-    if len(after):
-        print(f"after the first step: {summary(after)}, stalls > 100 ms: {int((after > 100).sum())}")
-    print(f"training speed (epochs after the first): headless {base_rate:.0f} images/s, through the panel "
-          f"{gui_rate:.0f} images/s, ratio {gui_rate / base_rate:.2f}")
-    print(f"validation accuracy: headless {base_metrics.get('val/accuracy', float('nan')):.3f}, "
-          f"panel {gui_metrics.get('val/accuracy', float('nan')):.3f}")
+          f"torch threads {args.threads or 'default'}; headless and panel runs alternate")
+    ratios = []
+    for round_ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            rates: dict[str, float] = {}
+            order = ("thread", "main", "panel") if round_ % 2 == 0 else ("panel", "main", "thread")
+            for kind in order:
+                if kind == "panel":
+                    late, after, rates[kind], metrics, wall, curves = through_panel(app, config, root)
+                else:
+                    rates[kind], _ = headless(config, root, in_thread=kind == "thread")
+        points = sum(len(b) for _, c in curves.runs() for b in c.buffers.values())
+        ratios.append(rates["panel"] / rates["thread"])
+        print(f"round {round_ + 1} ({', '.join(order)}): panel run {wall:.1f} s, {points} curve points, "
+              f"validation accuracy {metrics.get('val/accuracy', float('nan')):.3f}")
+        print(f"  main-thread lateness of a {TICK_MS} ms timer, whole run: {summary(late)}")
+        if len(after):
+            print(f"  after the first step: {summary(after)}, stalls > 100 ms: {int((after > 100).sum())}")
+        print(f"  images/s (epochs after the first): panel {rates['panel']:.0f}, headless in a thread "
+              f"{rates['thread']:.0f} (ratio {ratios[-1]:.2f}), headless on the main thread as "
+              f"`studio train` {rates['main']:.0f} (ratio {rates['panel'] / rates['main']:.2f})")
+    median = float(np.median(ratios))
+    print(f"images/s panel / headless in a thread, median of {len(ratios)} rounds: {median:.2f}")
 
 
 if __name__ == "__main__":
