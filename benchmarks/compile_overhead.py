@@ -17,6 +17,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from figures import Figures, add_json_option
 from torch import nn
 
 from studio.engine.compiler import compile_spec
@@ -87,7 +88,7 @@ def step_time(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def compare(name: str, template: str, hand: nn.Module, shape: tuple[int, ...], batch: int,
-            repeats: int) -> float:
+            repeats: int, figures: Figures) -> float:
     torch.manual_seed(0)
     compiled = compile_spec(create_template(template, num_classes=10, input_shape=shape), device="cpu")
     hand.load_state_dict(dict(zip(hand.state_dict(), compiled.state_dict().values(), strict=True)))
@@ -108,21 +109,28 @@ def compare(name: str, template: str, hand: nn.Module, shape: tuple[int, ...], b
     ratio = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
     print(f"{name:<28} compiled {ours_ms:8.2f} ms   hand-written {theirs_ms:8.2f} ms   "
           f"ratio of medians {ours_ms / theirs_ms:.3f}   median paired ratio {ratio:.3f}")
+    figures.add(f"{name}: forward+backward step", ours_ms, "ms", baseline=theirs_ms,
+                baseline_name="hand-written nn.Module", ratio=ratio, target="ratio <= 1.03",
+                passed=ratio <= 1.03)
     return ratio
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=40)
+    add_json_option(parser)
     args = parser.parse_args()
+    figures = Figures("compile_overhead")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, forward+backward, median of "
           f"{args.repeats} interleaved steps")
     ratios = [
-        compare("small_cnn 1x28x28 batch 64", "small_cnn", SmallCNN(), (1, 28, 28), 64, args.repeats),
-        compare("resnet18 3x64x64 batch 16", "resnet18", ResNet18(), (3, 64, 64), 16, args.repeats),
+        compare("small_cnn 1x28x28 batch 64", "small_cnn", SmallCNN(), (1, 28, 28), 64, args.repeats,
+                figures),
+        compare("resnet18 3x64x64 batch 16", "resnet18", ResNet18(), (3, 64, 64), 16, args.repeats, figures),
     ]
     worst = max(ratios)
     print(f"worst ratio {worst:.3f}: target within 3% {'met' if worst <= 1.03 else 'NOT met'}")
+    figures.write(args.json)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,13 @@ Listing reads only the safetensors header; one tensor's statistics read only tha
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import timeit
 from pathlib import Path
 
 import torch
+from figures import Figures, add_json_option
 from safetensors.torch import load_file, save_file
 
 from studio.engine.checkpoints.inspector import CheckpointInspector
@@ -29,6 +31,9 @@ def list_only(path: Path) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_json_option(parser)
+    args = parser.parse_args()
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.safetensors"
@@ -42,6 +47,11 @@ def main() -> None:
     print(f"list + statistics of one tensor: {t_one * 1e3:8.2f} ms")
     print(f"baseline safetensors load_file : {t_base * 1e3:8.2f} ms")
     print(f"ratio list / baseline: {t_list / t_base:.3f}; list+stat / baseline: {t_one / t_base:.3f}")
+    figures = Figures("inspect_checkpoint")
+    for name, value in (("list 500 tensors", t_list), ("list + statistics of one tensor", t_one)):
+        figures.add(name, value * 1e3, "ms", baseline=t_base * 1e3, baseline_name="safetensors load_file",
+                    target="ratio < 1", passed=value < t_base)
+    figures.write(args.json)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 import torch
+from figures import Figures, add_json_option
 from PIL import Image
 
 from studio.engine.projector.neighbours import NeighbourIndex
@@ -51,12 +52,17 @@ def numpy_pca(x: np.ndarray, dims: int = 2) -> np.ndarray:
     return centred @ vectors[:, ::-1][:, :dims]
 
 
+FIGURES = Figures("projector_engine")
+
+
 def bench_pca(n: int, repeat: int) -> None:
     x = clusters(n, 512)
     ours = best(lambda: pca(x, 2), repeat)
     base = best(lambda: numpy_pca(x, 2), repeat)
     print(f"PCA {n:,} x 512 -> 2      studio {ours:6.3f} s   numpy {base:6.3f} s   ratio {ours / base:5.2f}"
           f"   target < 2 s: {'met' if ours < 2 else 'NOT met'}")
+    FIGURES.add(f"PCA {n:,} x 512 -> 2", ours, "s", baseline=base, baseline_name="numpy covariance + eigh",
+                target="< 2 s", passed=ours < 2)
 
 
 def bench_tsne(n: int) -> None:
@@ -84,6 +90,10 @@ def bench_tsne(n: int) -> None:
     print(f"  first layout: studio {first_init:5.2f} s (PCA start), {first_optimised:5.2f} s (iteration 10);"
           f" openTSNE {direct_marks[0]:5.2f} s (iteration 10)   target < 3 s: "
           f"{'met' if first_init < 3 else 'NOT met'}")
+    FIGURES.add(f"t-SNE {n:,} x 256", ours, "s", baseline=base, baseline_name="openTSNE fit", target="< 25 s",
+                passed=ours < 25)
+    FIGURES.add(f"t-SNE {n:,}: first layout", first_init, "s", baseline=direct_marks[0],
+                baseline_name="openTSNE iteration 10", target="< 3 s", passed=first_init < 3)
 
 
 def bench_neighbours(n: int, queries: int) -> None:
@@ -105,6 +115,10 @@ def _neighbours(x: np.ndarray, picks: np.ndarray, metric: str) -> None:
     print(f"k-NN {metric:9s} 1 query vs {len(x):,} x 512   studio {single * 1e3:6.1f} ms   numpy "
           f"{base_single * 1e3:6.1f} ms   ratio {single / base_single:5.2f}   target < 100 ms: "
           f"{'met' if single < 0.1 else 'NOT met'}")
+    FIGURES.add(f"k-NN {metric}, 1 query vs {len(x):,} x 512", single * 1e3, "ms", baseline=base_single * 1e3,
+                baseline_name="numpy brute force", target="< 100 ms", passed=single < 0.1)
+    FIGURES.add(f"k-NN {metric}, {len(picks):,} queries", batch, "s", baseline=base_batch,
+                baseline_name="numpy brute force")
     print(f"k-NN {metric:9s} {len(picks):,} queries       studio {batch:6.2f} s    numpy {base_batch:6.2f} s"
           f"    ratio {batch / base_batch:5.2f}   ({batch / len(picks) * 1e3:.2f} ms per query)")
 
@@ -151,11 +165,14 @@ def bench_sprites(n: int) -> None:
     base = best(pil_loop, 2)
     print(f"sprite atlas {n:,} x 32 px (+ half, quarter)   studio {ours:6.2f} s   PIL loop (full size only) "
           f"{base:6.2f} s   ratio {ours / base:5.2f}")
+    FIGURES.add(f"sprite atlas {n:,} x 32 px (+ half, quarter)", ours, "s", baseline=base,
+                baseline_name="PIL resize + paste loop (full size only)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    add_json_option(parser)
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")
@@ -163,6 +180,7 @@ def main() -> None:
     bench_neighbours(100_000 // scale, 1000 // scale)
     bench_sprites(10_000 // scale)
     bench_tsne(10_000 // scale)
+    FIGURES.write(args.json)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import statistics
 import time
 
 import numpy as np
+from figures import Figures, add_json_option
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QApplication, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
@@ -133,7 +134,9 @@ def pyqtgraph_ms(coords, labels, sheet, cell: int, frames: int, thumbnails: bool
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames, skip the slowest baseline")
+    add_json_option(parser)
     args = parser.parse_args()
+    figures = Figures("projector_render")
     app = QApplication.instance() or QApplication([])
     app.processEvents()
     frames = 3 if args.quick else 7
@@ -153,8 +156,12 @@ def main() -> None:
         verdict = "ok" if ours < TARGET_MS else "OVER TARGET"
         print(f"{count:>7} {cell:>3} | {ours:>7.1f} {plain:>7.1f} | {items:>7.1f} {brush:>8.1f} "
               f"{dots:>7.1f} | {items / ours:>11.1f}x {brush / ours:>11.1f}x | {note}; {verdict}")
+        figures.add(f"repaint {count:,} x {cell} px", ours, "ms", baseline=items,
+                    baseline_name="QGraphicsPixmapItem per point", target=f"< {TARGET_MS:.0f} ms",
+                    passed=ours < TARGET_MS)
         del sheet
     app.processEvents()
+    figures.write(args.json)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from figures import Figures, add_json_option
 
 from studio.engine.compiler import compile_spec
 from studio.engine.demo import demo_data_dir
@@ -117,6 +118,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the ImageFolder loop")
     parser.add_argument("--rounds", type=int, default=3)
+    add_json_option(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     classes = len([p for p in args.data.iterdir() if p.is_dir()])
@@ -143,6 +145,15 @@ def main() -> None:
     vs_memory = later["studio"] / later["in-memory"]
     print(f"studio / imagefolder+DataLoader({args.workers} workers): {vs_folder:.2f}x (target >= 1.3x)")
     print(f"studio / in-memory tensors:                 {vs_memory:.2f}x (target >= 0.97x)")
+    figures = Figures("train_throughput")
+    name, rate = "training small_cnn on the demo folder", later["studio"]
+    figures.add(name, rate, "images/s", baseline=later["imagefolder"],
+                baseline_name=f"ImageFolder + DataLoader ({args.workers} workers)", target="ratio >= 1.3",
+                passed=vs_folder >= 1.3)
+    figures.add(name, rate, "images/s", baseline=later["in-memory"],
+                baseline_name="pre-decoded in-memory tensors", target="ratio >= 0.97",
+                passed=vs_memory >= 0.97)
+    figures.write(args.json)
 
 
 if __name__ == "__main__":

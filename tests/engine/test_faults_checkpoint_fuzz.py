@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import struct
 import warnings
 from pathlib import Path
@@ -21,7 +22,8 @@ from studio.engine.checkpoints.weights_file import save_weights
 from studio.engine.errors import StudioError
 from studio.engine.templates import create_template
 
-FUZZ = settings(max_examples=300, deadline=None, database=None,
+EXAMPLES = int(os.environ.get("STUDIO_FUZZ_EXAMPLES", "300"))  # benchmarks/faults.py runs more
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 HEADER_VALUES = [[0, 10**12], [-1, 4], [2**62, 2**63], [4, 0], "F32", "I64", "XX", [10**9, 10**9], [], [0],
                  None, 5, [3, 3]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 
 import pytest
@@ -120,7 +121,8 @@ def load_analyze_save(load, source) -> None:
         pass  # a clear message for the user: allowed
 
 
-FUZZ = settings(max_examples=500, deadline=None, database=None,
+EXAMPLES = int(os.environ.get("STUDIO_FUZZ_EXAMPLES", "500"))  # benchmarks/faults.py runs more
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
