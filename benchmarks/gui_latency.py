@@ -26,6 +26,7 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import Figures, add_json_option  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QStandardPaths, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -118,6 +119,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--rounds", type=int, default=2, help="headless/panel pairs (order alternates)")
+    add_json_option(parser)
     args = parser.parse_args()
     QStandardPaths.setTestModeEnabled(True)
     app = QApplication.instance() or QApplication([])
@@ -126,7 +128,7 @@ def main() -> None:
     config = config_for(args.epochs, args.threads)
     print(f"demo: {config.data.root}, small CNN, {args.epochs:g} epochs, batch {config.batch_size}, "
           f"torch threads {args.threads or 'default'}; headless and panel runs alternate")
-    ratios = []
+    ratios, afters, panel_rates, thread_rates = [], [], [], []
     for round_ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -139,6 +141,9 @@ def main() -> None:
                     rates[kind], _ = headless(config, root, in_thread=kind == "thread")
         points = sum(len(b) for _, c in curves.runs() for b in c.buffers.values())
         ratios.append(rates["panel"] / rates["thread"])
+        afters.append(after)
+        panel_rates.append(rates["panel"])
+        thread_rates.append(rates["thread"])
         print(f"round {round_ + 1} ({', '.join(order)}): panel run {wall:.1f} s, {points} curve points, "
               f"validation accuracy {metrics.get('val/accuracy', float('nan')):.3f}")
         print(f"  main-thread lateness of a {TICK_MS} ms timer, whole run: {summary(late)}")
@@ -149,6 +154,18 @@ def main() -> None:
               f"`studio train` {rates['main']:.0f} (ratio {rates['panel'] / rates['main']:.2f})")
     median = float(np.median(ratios))
     print(f"images/s panel / headless in a thread, median of {len(ratios)} rounds: {median:.2f}")
+    figures = Figures("gui_latency")
+    after = np.concatenate(afters)
+    if len(after):
+        p99 = float(np.percentile(after, 99))
+        figures.add("main-thread timer lateness after the first step, p99", p99, "ms", target="< 30 ms",
+                    passed=p99 < 30)
+        stalls = int((after > 100).sum())
+        figures.add("stalls > 100 ms after the first step", stalls, "", target="0", passed=stalls == 0)
+    figures.add("training through the panel", float(np.median(panel_rates)), "images/s",
+                baseline=float(np.median(thread_rates)), baseline_name="headless in a thread", ratio=median,
+                target="ratio >= 0.9", passed=median >= 0.9)
+    figures.write(args.json)
 
 
 if __name__ == "__main__":
