@@ -11,7 +11,8 @@ from studio.engine.data.batches import BatchLoader, batch_bounds, epoch_order
 from studio.engine.data.cache import ImageCache, load_images
 from studio.engine.data.dataset import DataConfig, ImageData, Subset, prepare_image_data
 from studio.engine.data.decode import BadImage, decode_image
-from studio.engine.data.labels import DataError, LabelRule
+from studio.engine.data.errors import DataError
+from studio.engine.data.labels import LabelRule
 from studio.engine.data.normalize import Normalization, resolve_normalization
 from studio.engine.data.report import DataReport
 from studio.engine.data.scan import DatasetIndex, SkippedFile, scan_image_folder

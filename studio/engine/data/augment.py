@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from studio.engine.data.labels import DataError
+from studio.engine.data.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.data.decode import MAX_PIXELS, RESIZE_MODES, BadImage, decode_image
-from studio.engine.data.labels import DataError
+from studio.engine.data.errors import DataError
 
 STORAGES = ("auto", "memory", "disk")
 Progress = Callable[[int, int], None]  # (images done, total)

@@ -14,7 +14,8 @@ import numpy as np
 
 from studio.engine.data.cache import ImageCache, load_images
 from studio.engine.data.decode import MAX_PIXELS
-from studio.engine.data.labels import DataError, LabelRule
+from studio.engine.data.errors import DataError
+from studio.engine.data.labels import LabelRule
 from studio.engine.data.normalize import Normalization, resolve_normalization
 from studio.engine.data.report import DataReport, mode_counts, size_statistics
 from studio.engine.data.scan import DatasetIndex, scan_image_folder

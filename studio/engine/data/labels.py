@@ -11,13 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.engine.errors import StudioError
+from studio.engine.data.errors import DataError
 
 KINDS = ("folder", "regex", "index")
-
-
-class DataError(StudioError):
-    """The image data cannot be used (the message says what to fix)."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.engine.data.labels import DataError
+from studio.engine.data.errors import DataError
 
 PRESETS = {"imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))}
 

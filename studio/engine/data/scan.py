@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.engine.data.labels import DataError, LabelRule, natural_key
+from studio.engine.data.errors import DataError
+from studio.engine.data.labels import LabelRule, natural_key
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm",
                               ".pgm", ".pbm", ".pnm"})

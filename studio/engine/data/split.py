@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from studio.engine.atomic import atomic_write_text
-from studio.engine.data.labels import DataError
+from studio.engine.data.errors import DataError
 
 FORMAT = "studio.split/1"
 
