@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from studio.engine.spec.edits import AddBlock, AddNode, Connect, Disconnect, Op, RemoveNode
+from studio.engine.spec.edits import AddBlock, AddNode, Connect, Disconnect, Op, RemoveNode, apply_ops
 from studio.engine.spec.model import Edge, ModelSpec, Node, Scope
 
 MERGE_SECONDS = 2.0  # argument edits of one field closer than this merge into one undo step
@@ -36,18 +36,11 @@ class OpCommand(SpecCommand):
         self.removed: tuple[Node, list[Edge]] | None = None
 
     def redo(self) -> None:
-        op, spec, block = self.op, self.spec, self.block
-        if isinstance(op, AddNode):
-            spec.add_node(copy.deepcopy(op.node), block)
-        elif isinstance(op, RemoveNode):
-            node, edges = spec.remove_node(op.node_id, block)
+        if isinstance(self.op, RemoveNode):  # remember what goes, to put it back
+            node, edges = self.spec.remove_node(self.op.node_id, self.block)
             self.removed = (copy.deepcopy(node), list(edges))
-        elif isinstance(op, Connect):
-            spec.connect(op.edge, block)
-        elif isinstance(op, Disconnect):
-            spec.disconnect(op.edge, block)
         else:
-            spec.add_block(copy.deepcopy(op.block))
+            apply_ops(self.spec, [self.op], self.block)
 
     def undo(self) -> None:
         op, spec, block = self.op, self.spec, self.block

@@ -41,6 +41,7 @@ class ArgEditor(QWidget):
         self.layout_ = QHBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.setSpacing(4)
+        self._shown = ""  # text editors: the text of the value shown
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
@@ -62,6 +63,19 @@ class ArgEditor(QWidget):
             self.sigInvalid.emit(message)
         else:
             self.sigEdited.emit(value)
+
+    def _emit_text(self, text: str) -> None:
+        """Parse typed ``text`` and emit it, unless it is what is shown already."""
+        text = text.strip()
+        if text == self._shown:
+            return
+        try:
+            value = parse_text(self.param, text)
+        except ValueError as exc:
+            self.sigInvalid.emit(str(exc))
+            return
+        self._shown = text
+        self._emit(value)
 
 
 def _spin(param: Param) -> QSpinBox:
@@ -186,20 +200,8 @@ class TextEditor(ArgEditor):
         self.line = QLineEdit()
         if param.optional:
             self.line.setPlaceholderText("auto")
-        self.line.editingFinished.connect(self._finished)
+        self.line.editingFinished.connect(lambda: self._emit_text(self.line.text()))
         self.layout_.addWidget(self.line)
-        self._shown = ""
-
-    def _finished(self) -> None:
-        text = self.line.text().strip()
-        if text == self._shown:
-            return
-        try:
-            value = parse_text(self.param, text)
-        except ValueError as exc:
-            self.sigInvalid.emit(str(exc))
-            return
-        self._emit(value)
 
     def set_value(self, value: Any) -> None:
         self._shown = format_text(value)
@@ -215,22 +217,9 @@ class PaddingEditor(ArgEditor):
         self.box.setEditable(True)
         self.box.addItems(["same", "valid"])
         self.box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.box.activated.connect(lambda index: self._finished())
-        self.box.lineEdit().editingFinished.connect(self._finished)
+        self.box.activated.connect(lambda index: self._emit_text(self.box.currentText()))
+        self.box.lineEdit().editingFinished.connect(lambda: self._emit_text(self.box.currentText()))
         self.layout_.addWidget(self.box)
-        self._shown = ""
-
-    def _finished(self) -> None:
-        text = self.box.currentText().strip()
-        if text == self._shown:
-            return
-        try:
-            value = parse_text(self.param, text)
-        except ValueError as exc:
-            self.sigInvalid.emit(str(exc))
-            return
-        self._shown = text
-        self._emit(value)
 
     def set_value(self, value: Any) -> None:
         self._shown = format_text(value)

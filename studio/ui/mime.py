@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+from functools import cache
 
 from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QGuiApplication
 
 PALETTE_MIME = "application/x-studio-palette"
 FRAGMENT_MIME = "application/x-studio-fragment"
@@ -47,3 +50,22 @@ def fragment_text(data: QMimeData | None) -> str:
     if data.hasFormat(FRAGMENT_MIME):
         return bytes(data.data(FRAGMENT_MIME)).decode(errors="replace")
     return data.text() if data.hasText() else ""
+
+
+def set_clipboard(data: QMimeData) -> None:
+    """Put ``data`` on the clipboard. Qt's offscreen platform crashes at exit while its clipboard
+    holds mime data made in Python, so there the clipboard is cleared at exit."""
+    QGuiApplication.clipboard().setMimeData(data)
+    if QGuiApplication.platformName() == "offscreen":
+        _clear_at_exit()
+
+
+@cache
+def _clear_at_exit() -> None:
+    atexit.register(_clear_clipboard)
+
+
+def _clear_clipboard() -> None:
+    app = QGuiApplication.instance()
+    if app is not None:
+        app.clipboard().clear()

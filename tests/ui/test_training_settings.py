@@ -68,3 +68,20 @@ def test_project_settings_come_back_when_the_project_is_reopened(qtbot, tmp_path
     assert panel.settings_form.batch_size.value() == 12
     assert panel.data_page.form.hflip.isChecked()
     assert panel.data_page.form.folder.text() == str(tmp_path / "data")
+
+
+def test_another_project_brings_its_own_settings_and_runs(qtbot, tmp_path):
+    from studio.engine.project import Project
+    from tests.engine.image_folders import tiny_cnn
+    from tests.ui.training_helpers import train_through_button
+
+    panel = make_panel(qtbot, tmp_path)
+    train_through_button(qtbot, panel)
+    assert panel.runs_list.tree.topLevelItemCount() == 1
+    panel.document.save()  # saving keeps what is shown
+    assert panel.runs_list.tree.topLevelItemCount() == 1
+    other = tmp_path / "other"
+    other.mkdir()
+    panel.document.replace(Project(tiny_cnn(3), training={"batch_size": 5}), other / "other.studio")
+    assert panel.runs_list.tree.topLevelItemCount() == 0
+    assert panel.settings_form.batch_size.value() == 5 and panel.data_page.form.folder.text() == ""

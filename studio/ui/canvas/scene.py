@@ -30,7 +30,7 @@ from studio.ui.canvas.node_item import NodeItem, PortItem
 from studio.ui.document import ProjectDocument
 from studio.ui.editing import GraphEditor
 from studio.ui.format import shape_text
-from studio.ui.mime import fragment_mime, fragment_text
+from studio.ui.mime import fragment_mime, fragment_text, set_clipboard
 from studio.ui.theme import canvas_colors
 
 WRONG_DIRECTION = "connect an output (bottom of a layer) to an input (top of a layer)"
@@ -73,7 +73,7 @@ class CanvasScene(QGraphicsScene):
 
     @property
     def graph(self) -> Graph:
-        return self.spec.graph_of(self.block)
+        return self.editor.graph
 
     def detach(self) -> None:
         """Stop following the document (before the scene is thrown away)."""
@@ -391,7 +391,7 @@ class CanvasScene(QGraphicsScene):
         ids = self.selected_ids()
         if not ids:
             return False
-        QApplication.clipboard().setMimeData(fragment_mime(self.editor.copy(ids)))
+        set_clipboard(fragment_mime(self.editor.copy(ids)))
         self._paste_count = 0
         return True
 

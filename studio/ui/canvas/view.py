@@ -15,6 +15,8 @@ from studio.ui.mime import palette_entry
 
 MIN_ZOOM, MAX_ZOOM = 0.08, 4.0
 READABLE_ZOOM = 0.45  # below this node text is not drawn
+EMPTY_HINT = ("Drag layers here from the palette (or select one and press Enter),\n"
+              "or start from a template: File > New from Template.")
 ZOOM_STEP = 1.2
 
 
@@ -39,7 +41,9 @@ class CanvasView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSceneRect(QRectF(-20000, -20000, 40000, 40000))
         self.minimap = Minimap(self)
+        self._was_empty = not scene.nodes
         scene.changed.connect(self._scene_changed)
+        scene.sigNote.connect(self._note_changed)
         self._update_minimap()
 
     def canvas(self) -> CanvasScene:
@@ -204,13 +208,16 @@ class CanvasView(QGraphicsView):
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         note = self.canvas().note
-        if not note:
+        empty = not self.canvas().nodes
+        if not note and not empty:
             return
         painter.save()
         painter.resetTransform()
         painter.setPen(self.canvas().colors.subtext)
         painter.setFont(style.fonts()[1])
         painter.drawText(QRectF(12, 8, self.viewport().width() - 24, 20), Qt.AlignmentFlag.AlignLeft, note)
+        if empty:
+            painter.drawText(QRectF(self.viewport().rect()), Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
         painter.restore()
 
     def set_minimap_mode(self, mode: str) -> None:
@@ -226,7 +233,14 @@ class CanvasView(QGraphicsView):
         self.minimap.move(viewport.right() - self.minimap.width() - 10,
                           viewport.bottom() - self.minimap.height() - 10)
 
+    def _note_changed(self, text: str) -> None:
+        self.viewport().update()
+
     def _scene_changed(self, regions) -> None:
+        empty = not self.canvas().nodes
+        if empty != self._was_empty:  # the hint comes or goes: repaint all of it
+            self._was_empty = empty
+            self.viewport().update()
         self._update_minimap()
 
     def _update_minimap(self) -> None:
