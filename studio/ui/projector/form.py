@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.checkpoints import CheckpointInfo
+from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
 from studio.engine.runs import RunReader, layout
 from studio.engine.spec.model import ModelSpec
 from studio.ui.projector.methods import MethodChoice, MethodOptions
@@ -174,8 +174,6 @@ class SetupForm(QWidget):
         checkpoints = reader.checkpoints()
         spec = reader.spec()
         if spec is None and checkpoints:
-            from studio.engine.checkpoints import CheckpointStore
-
             spec = CheckpointStore(self.run_dir / layout.CHECKPOINTS).load_spec(checkpoints[-1])
         report = reader.data_report() or {}
         self.class_names = tuple(report.get("class_names") or ())

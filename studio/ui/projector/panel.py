@@ -24,6 +24,7 @@ from studio.ui.projector.explore import EMPTY, ExploreMixin
 from studio.ui.projector.exports import ExportMixin
 from studio.ui.projector.form import ProjectionRequest, SetupForm
 from studio.ui.projector.gallery import GalleryDialog
+from studio.ui.projector.integration import install
 from studio.ui.projector.job import ProjectionResult, run_projection
 from studio.ui.projector.reports import Prepared, Stage
 from studio.ui.projector.search import SearchIndex
@@ -237,8 +238,6 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
 
 def create_panel(window) -> ProjectorPanel:
     """The main window's projector tab (studio/ui/panels.py), wired to the canvas and training panel."""
-    from studio.ui.projector.integration import install
-
     panel = ProjectorPanel(window)
     install(window, panel)
     return panel
