@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from studio.engine.layers.registry import Param
 
 INT_LIMIT = 2**31 - 1
+MIN_WIDTH = 56  # editors shrink to this so the inspector fits a narrow dock
 
 
 class ArgEditor(QWidget):
@@ -84,6 +85,7 @@ def _spin(param: Param) -> QSpinBox:
                  int(param.maximum) if param.maximum is not None else INT_LIMIT)
     box.setKeyboardTracking(False)
     box.setAccelerated(True)
+    box.setMinimumWidth(MIN_WIDTH)  # not as wide as the largest allowed number
     return box
 
 
@@ -124,6 +126,7 @@ class FloatEditor(ArgEditor):
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
         self.box = FloatSpinBox()
+        self.box.setMinimumWidth(MIN_WIDTH)
         self.box.setDecimals(12)
         self.box.setRange(param.minimum if param.minimum is not None else -1e12,
                           param.maximum if param.maximum is not None else 1e12)
@@ -155,6 +158,8 @@ class ChoiceEditor(ArgEditor):
     def __init__(self, param: Param, parent: QWidget | None = None, choices: tuple[str, ...] = ()) -> None:
         super().__init__(param, parent)
         self.box = QComboBox()
+        self.box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.box.setMinimumContentsLength(6)
         self.box.addItems(list(choices or param.choices))
         self.box.activated.connect(lambda index: self._emit(self.box.itemText(index)))
         self.layout_.addWidget(self.box)
