@@ -16,6 +16,7 @@ from studio.engine.spec.edits import (
     Disconnect,
     Op,
     RemoveNode,
+    block_users,
     connection_problem,
     extract_fragment,
     free_port,
@@ -31,6 +32,7 @@ from studio.engine.spec.model import Edge, Graph, Node, Scope, check_id
 from studio.engine.templates import create_template
 from studio.ui.commands import (
     MoveCommand,
+    RemoveBlockCommand,
     RenameCommand,
     SetArgCommand,
     SetDefaultsCommand,
@@ -178,6 +180,14 @@ class GraphEditor:
         ops, use = group_ops(self.spec, node_ids, name, self.block)
         self._push_ops(ops, f"Group into block {name}")
         return use
+
+    def remove_block(self, name: str) -> None:
+        """Delete an unused block definition (refused, naming the users, while it is used)."""
+        users = block_users(self.spec, name)
+        if users:
+            raise SpecError(f"block '{name}' is still used by {', '.join(users[:5])}"
+                            f"{' …' if len(users) > 5 else ''}")
+        self.document.push(RemoveBlockCommand(self.spec, name))
 
     def fresh_block_name(self) -> str:
         """``block1``, ``block2``, ...: the first block name not taken."""

@@ -264,6 +264,8 @@ class MainWindow(QMainWindow):
         self.inspector.sigEditDefaults.connect(self.edit_defaults)
         self.inspector.sigSelectNode.connect(self.go_to_node)
         self.palette_widget.sigActivated.connect(self.add_from_palette)
+        self.palette_widget.sigOpenBlock.connect(self.open_block)
+        self.palette_widget.sigDeleteBlock.connect(self.delete_block)
         self.find_box.returnPressed.connect(lambda: self.find_layer(self.find_box.text()))
         self.find_box.textEdited.connect(self._refresh_find)
         self.find_model = QStringListModel()
@@ -313,6 +315,14 @@ class MainWindow(QMainWindow):
         else:
             scene.add_after_selection(f"block:{name}" if kind == "block" else name)
         self.view().setFocus()
+
+    def delete_block(self, name: str) -> None:
+        """Delete an unused block definition (a message names its users otherwise)."""
+        editor = self.canvases[None].canvas().editor
+        try:
+            editor.remove_block(name)
+        except StudioError as exc:
+            self.message(str(exc))
 
     def group_selection(self) -> None:
         scene = self.scene()

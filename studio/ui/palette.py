@@ -8,6 +8,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
+    QMenu,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -38,6 +39,8 @@ class LayerPalette(QWidget):
     """Search box over the tree of layers, blocks and templates."""
 
     sigActivated = Signal(str, str)  # kind (layer, block, template), name: add it to the canvas
+    sigOpenBlock = Signal(str)  # block name: open it in a canvas tab
+    sigDeleteBlock = Signal(str)  # block name: delete the (unused) block
 
     def __init__(self, spec: ModelSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +57,8 @@ class LayerPalette(QWidget):
         self.tree.setIndentation(14)
         self.tree.setUniformRowHeights(True)
         self.tree.itemActivated.connect(self._activated)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._menu)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
@@ -141,6 +146,16 @@ class LayerPalette(QWidget):
         entry = item.data(0, ENTRY_ROLE)
         if entry:
             self.sigActivated.emit(*entry)
+
+    def _menu(self, position) -> None:
+        item = self.tree.itemAt(position)
+        entry = item.data(0, ENTRY_ROLE) if item is not None else None
+        if not entry or entry[0] != "block":
+            return
+        menu = QMenu(self)
+        menu.addAction("Open Block", lambda: self.sigOpenBlock.emit(entry[1]))
+        menu.addAction("Delete Block", lambda: self.sigDeleteBlock.emit(entry[1]))
+        menu.exec(self.tree.viewport().mapToGlobal(position))
 
     def _on_event(self, event: SpecEvent) -> None:
         if event.kind in ("block_added", "block_removed", "reset"):

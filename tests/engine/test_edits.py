@@ -20,7 +20,7 @@ from studio.engine.spec.edits import (
     template_fragment,
 )
 from studio.engine.spec.grouping import group_ops
-from studio.engine.spec.model import Edge, ModelSpec, Node
+from studio.engine.spec.model import BlockDef, Edge, Graph, ModelSpec, Node
 from studio.engine.templates import create_template
 
 
@@ -124,3 +124,14 @@ def test_block_analysis_shows_shapes_through_the_first_use():
     assert analyze_block(spec, "outer").nodes["inner_use"].output_shape == (7, 10, 10)
     spec.remove_node("o1")
     assert analyze_block(spec, "inner") is None
+
+
+def test_block_users_are_found_in_the_model_blocks_and_parameters():
+    from studio.engine.spec.edits import block_users
+
+    spec = create_template("resnet18")
+    assert block_users(spec, "basic_block")[:2] == ["layer1_1", "layer1_2"]
+    assert "basic_block (parameter downsample)" in block_users(spec, "identity")
+    assert "layer2_1 (downsample)" in block_users(spec, "projection")
+    spec.add_block(BlockDef("spare", {}, Graph()))
+    assert block_users(spec, "spare") == []

@@ -107,3 +107,17 @@ def test_arrange_is_one_undo_step(demo):
     assert doc.spec.nodes["fc1"].pos != (900.0, 900.0)
     doc.undo_stack.undo()
     assert doc.spec.nodes["fc1"].pos == (900.0, 900.0)
+
+
+def test_an_unused_block_can_be_deleted_from_the_palette(demo):
+    doc, scene = demo.document, demo.scene()
+    scene.select(["conv2", "pool2"])
+    scene.group_selection("stage2")
+    demo.palette_widget.sigDeleteBlock.emit("stage2")
+    assert "stage2" in doc.spec.blocks and "still used by stage2" in demo.statusBar().currentMessage()
+    scene.select(["stage2"])
+    scene.ungroup_selection()
+    demo.palette_widget.sigDeleteBlock.emit("stage2")
+    assert "stage2" not in doc.spec.blocks and demo.palette_widget.entry_item("block", "stage2") is None
+    doc.undo_stack.undo()
+    assert "stage2" in doc.spec.blocks

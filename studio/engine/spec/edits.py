@@ -111,6 +111,26 @@ def node_ports(spec: ModelSpec, node: Node, block: str | None = None) -> list[st
         return list(layer.ports({}))
 
 
+def block_users(spec: ModelSpec, name: str) -> list[str]:
+    """Where block ``name`` is used: ``node`` in the model, ``block.node`` inside other blocks (also
+    as a block parameter's default)."""
+    def passes(node: Node, prefix: str) -> list[str]:  # the block given as a block-use argument
+        return [f"{prefix}{node.id} ({key})" for key, value in node.args.items()
+                if node.type == "block" and key != "block" and value == name]
+
+    users = [node.id for node in spec.graph.nodes.values()
+             if node.type == "block" and node.args.get("block") == name]
+    users += [user for node in spec.graph.nodes.values() for user in passes(node, "")]
+    for owner, block in spec.blocks.items():
+        if owner == name:
+            continue
+        users += [f"{owner}.{node.id}" for node in block.graph.nodes.values()
+                  if node.type == "block" and used_block(spec, node, owner) is spec.blocks.get(name)]
+        users += [user for node in block.graph.nodes.values() for user in passes(node, f"{owner}.")]
+        users += [f"{owner} (parameter {key})" for key, value in block.params.items() if value == name]
+    return users
+
+
 def has_output(node: Node) -> bool:
     """Whether ``node`` has an output port (every node but the model's outputs)."""
     return node.type != "output"
