@@ -138,9 +138,17 @@ class LayerPalette(QWidget):
                 category.setExpanded(True)
 
     def _activate_first(self) -> None:
+        """Enter in the search box: add the best match (exact name, then a name that starts with
+        the text, then the first entry shown)."""
+        text = self.search.text().strip().lower()
         visible = [item for item in self.entries() if not item.isHidden()]
+
+        def rank(item: QTreeWidgetItem) -> int:
+            names = (item.text(0).lower(), item.data(0, ENTRY_ROLE)[1].lower())
+            return 0 if text in names else 1 if any(n.startswith(text) for n in names) else 2
+
         if visible:
-            self._activated(visible[0])
+            self._activated(min(visible, key=rank))
 
     def _activated(self, item: QTreeWidgetItem, column: int = 0) -> None:
         entry = item.data(0, ENTRY_ROLE)
