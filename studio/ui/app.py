@@ -50,8 +50,8 @@ def run_app(args) -> int:
     elif project is not None:
         window.document.open(args.project, project)
         window.settings.add_recent(args.project)
-    if args.run:
-        window.open_run(args.run)
+    if args.run:  # a screenshot needs the run in the panel shown only
+        window.open_run(args.run, args.panel if args.screenshot else None)
     if args.screenshot:
         save_screenshot(window, args.screenshot, args.panel)
         return 0

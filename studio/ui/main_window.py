@@ -413,11 +413,13 @@ class MainWindow(QMainWindow):
         self.document.replace(demo_project())
         self._fit_soon()
 
-    def open_run(self, path: str | Path) -> None:
-        """Show run directory ``path`` in every panel that can (``open_run``); StudioError if none."""
+    def open_run(self, path: str | Path, panel: str | None = None) -> None:
+        """Show run directory ``path`` in panel ``panel``, or in every panel that can
+        (``open_run``); StudioError when ``path`` is not a folder."""
         if not Path(path).is_dir():
             raise StudioError(f"{path} is not a run directory")
-        takers = [panel for panel in self.panels.values() if hasattr(panel, "open_run")]
+        chosen = [self.panels[panel]] if panel in self.panels else list(self.panels.values())
+        takers = [widget for widget in chosen if hasattr(widget, "open_run")]
         for panel in takers:
             panel.open_run(Path(path))
         if not takers:

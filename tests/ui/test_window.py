@@ -118,3 +118,23 @@ def test_history_lists_the_steps(demo):
     model = demo.history.model()
     assert model.rowCount() == 3  # the opened state + two steps
     assert "fc1.out_features" in model.index(1, 0).data()
+
+
+def test_runs_go_to_the_panels_that_can_show_them(window, tmp_path):
+    class RunPanel(QLabel):
+        def __init__(self):
+            super().__init__("runs")
+            self.runs = []
+
+        def open_run(self, path):
+            self.runs.append(path)
+
+    one, two = RunPanel(), RunPanel()
+    window.add_panel("one", "One", one)
+    window.add_panel("two", "Two", two)
+    window.open_run(tmp_path, "one")
+    assert one.runs == [tmp_path] and two.runs == []
+    window.open_run(tmp_path)
+    assert len(one.runs) == 2 and two.runs == [tmp_path]
+    with pytest.raises(StudioError, match="not a run directory"):
+        window.open_run(tmp_path / "missing")
