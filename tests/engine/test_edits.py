@@ -135,3 +135,10 @@ def test_block_users_are_found_in_the_model_blocks_and_parameters():
     assert "layer2_1 (downsample)" in block_users(spec, "projection")
     spec.add_block(BlockDef("spare", {}, Graph()))
     assert block_users(spec, "spare") == []
+
+
+def test_block_analysis_names_where_inherited_values_come_from():
+    spec = create_template("resnet18")
+    conv2 = analyze_block(spec, "basic_block").nodes["conv2"].args
+    assert conv2["kernel_size"].origin == "block basic_block defaults #1"
+    assert conv2["out_channels"].value == 64  # "$channels" bound by the first use

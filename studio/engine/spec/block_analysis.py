@@ -9,7 +9,7 @@ analyses it, so a block opened on the canvas shows live shapes like the model do
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from studio.engine.errors import StudioError
@@ -27,6 +27,7 @@ class BlockContext:
     input_shapes: dict[str, Shape]
     bindings: dict[str, Any]
     scopes: tuple[Scope, ...]
+    labels: tuple[str, ...] = ()  # where each scope is defined ("model defaults #1", ...)
 
 
 def block_context(spec: ModelSpec, name: str, analysis: Analysis | None = None,
@@ -35,7 +36,7 @@ def block_context(spec: ModelSpec, name: str, analysis: Analysis | None = None,
     if name not in spec.blocks or name in _seen:
         return None
     analysis = analysis if analysis is not None else analyze(spec)
-    found = _use_in(spec.graph, name, analysis, tuple(spec.graph.defaults))
+    found = _use_in(spec.graph, name, analysis, tuple(spec.graph.defaults), _labels("model", spec.graph))
     if found is not None:
         return found
     for outer_name, outer in spec.blocks.items():
@@ -45,13 +46,19 @@ def block_context(spec: ModelSpec, name: str, analysis: Analysis | None = None,
         if outer_context is None:
             continue
         view = block_view(spec, outer_name, outer_context)
-        found = _use_in(view.graph, name, analyze(view), tuple(view.graph.defaults))
+        labels = outer_context.labels + _labels(f"block {outer_name}", outer.graph)
+        found = _use_in(view.graph, name, analyze(view), tuple(view.graph.defaults), labels)
         if found is not None:
             return found
     return None
 
 
-def _use_in(graph: Graph, name: str, analysis: Analysis, scopes: tuple[Scope, ...]) -> BlockContext | None:
+def _labels(owner: str, graph: Graph) -> tuple[str, ...]:
+    return tuple(f"{owner} defaults #{index}" for index in range(1, len(graph.defaults) + 1))
+
+
+def _use_in(graph: Graph, name: str, analysis: Analysis, scopes: tuple[Scope, ...],
+            labels: tuple[str, ...]) -> BlockContext | None:
     for node_id in analysis.order:
         node = graph.nodes.get(node_id)
         if node is None or node.type != "block" or node.args.get("block") != name:
@@ -59,7 +66,7 @@ def _use_in(graph: Graph, name: str, analysis: Analysis, scopes: tuple[Scope, ..
         info = analysis.nodes[node_id]
         if info.ports and set(info.input_shapes) == set(info.ports):
             bindings = {key: arg.value for key, arg in info.args.items() if key != "block"}
-            return BlockContext(node_id, dict(info.input_shapes), bindings, scopes)
+            return BlockContext(node_id, dict(info.input_shapes), bindings, scopes, labels)
     return None
 
 
@@ -87,7 +94,17 @@ def block_view(spec: ModelSpec, name: str, context: BlockContext) -> ModelSpec:
 def analyze_block(spec: ModelSpec, name: str, analysis: Analysis | None = None) -> Analysis | None:
     """Analysis of block ``name`` through its first use (None when no use gives it shapes)."""
     context = block_context(spec, name, analysis)
-    return analyze(block_view(spec, name, context)) if context is not None else None
+    if context is None:
+        return None
+    result = analyze(block_view(spec, name, context))
+    labels = context.labels + _labels(f"block {name}", spec.blocks[name].graph)
+    for info in result.nodes.values():  # the view calls every scope a model scope: name the real owner
+        for key, arg in info.args.items():
+            if arg.origin.startswith("model defaults #"):
+                index = int(arg.origin.rsplit("#", 1)[1]) - 1
+                if 0 <= index < len(labels):
+                    info.args[key] = replace(arg, origin=labels[index])
+    return result
 
 
 def _bound(value: Any, bindings: dict[str, Any]) -> Any:
