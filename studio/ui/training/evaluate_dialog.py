@@ -34,7 +34,9 @@ class EvaluateDialog(QDialog):
         form.addRow("images", self.folder)
         form.addRow(self.buttons)
         self.resize(620, 160)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(infos))
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(False)
+        self.folder.edit.textChanged.connect(lambda text: ok.setEnabled(bool(infos) and bool(text.strip())))
 
     def choice(self) -> tuple[str, str] | None:
         if self.checkpoint.currentData() is None or not self.folder.text():

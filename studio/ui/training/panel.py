@@ -8,10 +8,12 @@ Plugged into the main window through :func:`create_panel` (see :mod:`studio.ui.p
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEventLoop, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.errors import StudioError
-from studio.engine.runs import new_run_dir
+from studio.engine.runs import RunReader, new_run_dir
 from studio.engine.training import (
     CheckpointEvent,
     DataReportEvent,
@@ -66,7 +68,7 @@ class TrainingPanel(QWidget):
         self.document = document
         self.run: TrainingRun | None = None
         self._loading = False
-        self._project_key: tuple | None = None
+        self._project = None  # the project shown (a new one is loaded when the document replaces it)
         self.messages = MessageBar()
         self.train_button = QPushButton("▶ Train")
         self.pause_button = QPushButton("Pause")
@@ -141,7 +143,7 @@ class TrainingPanel(QWidget):
     # ---- project ---------------------------------------------------------------------------------
     def load_project(self) -> None:
         """Show the project's settings and runs (on start and when another project is opened)."""
-        self._project_key = (self.document.path, id(self.document.project))
+        self._project = self.document.project
         self._loading = True
         config, warning = ps.config_from_project(self.document.project, self.document.path)
         self.data_page.set_configs(config.data, config.augment)
@@ -149,7 +151,9 @@ class TrainingPanel(QWidget):
         self._loading = False
         if warning:
             self.messages.show_warning(warning)
-        for path in ps.project_runs(self.document.project, self.document.path):
+        wanted = ps.project_runs(self.document.project, self.document.path)
+        self.runs.keep_only({path.resolve() for path in wanted})  # another project: its own runs
+        for path in wanted:
             self.runs.follow(path)
         self.runs.watcher.poll()
 
@@ -178,7 +182,7 @@ class TrainingPanel(QWidget):
             self.messages.show_warning(str(exc))
 
     def _document_changed(self) -> None:
-        if self._project_key != (self.document.path, id(self.document.project)):
+        if self._project is not self.document.project:  # opened or new, not merely saved
             self.load_project()
 
     def _spec_edited(self, event) -> None:
@@ -217,6 +221,8 @@ class TrainingPanel(QWidget):
         self.runs.busy_runs.add(watched.path)
         if resume_from is None:
             watched.curves.clear()
+        else:  # steps after the checkpoint it goes on from are trained (and reported) again
+            watched.curves.truncate(max(info.step for info in RunReader(run_dir).checkpoints()))
         self.runs_list.select([watched.path])
         self.results.set_run(watched.path)
         self.stale_label.hide()
@@ -373,7 +379,9 @@ class TrainingPanel(QWidget):
             return False
         self.run.stop()
         self.progress.idle("stopping: saving a checkpoint…")
-        self.run.wait(STOP_WAIT_SECONDS)
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while not self.run.wait(0.05) and time.monotonic() < deadline:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)  # keep painting
         return True
 
     # ---- dialogs (tests replace these) -----------------------------------------------------------

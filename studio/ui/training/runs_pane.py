@@ -38,6 +38,13 @@ class RunsPane(QObject):
         self.view.update_run(run)
         return run
 
+    def keep_only(self, paths: set[Path]) -> None:
+        """Stop following runs outside ``paths``, except those training now."""
+        for path in list(self.watcher.runs):
+            if path not in paths and path not in self.busy_runs:
+                self.watcher.remove(path)
+                self.view.remove_run(path)
+
     def open(self, path: str | Path) -> WatchedRun:
         """Follow a run folder, read it now and select it."""
         run = self.follow(path)
