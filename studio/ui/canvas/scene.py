@@ -84,8 +84,8 @@ class CanvasScene(QGraphicsScene):
     # ---- building -----------------------------------------------------------------------------
     def rebuild(self) -> None:
         """Recreate every item from the spec (file load, theme change)."""
+        self.nodes, self.edge_items = {}, {}  # first: clear() reports the selection change of dead items
         self.clear()
-        self.nodes, self.edge_items = {}, {}
         if self.block is not None and self.block not in self.spec.blocks:
             return
         for node in self.graph.nodes.values():

@@ -104,7 +104,7 @@ class CheckpointPanel(QWidget):
     def open_run(self, path: str | Path) -> None:
         """Show a run and open its best checkpoint (else its last)."""
         self.add_run(path)
-        self.browser.select_best_or_last()
+        self.browser.select_best_or_last(path)
 
     def open_file(self, path: str | Path) -> None:
         """Open any checkpoint file; it joins "Opened files" once it could be read."""

@@ -180,9 +180,9 @@ class RunBrowser(QTreeWidget):
                 return True
         return False
 
-    def select_best_or_last(self) -> bool:
-        """Select the first run's best checkpoint, else its last (for --run screenshots)."""
-        for path in self.runs:
+    def select_best_or_last(self, run: str | Path | None = None) -> bool:
+        """Select the best checkpoint, else the last, of ``run`` (default: the first run that has one)."""
+        for path in [Path(run).resolve()] if run is not None else self.runs:
             infos = list_run(path)
             chosen = next((i for i in infos if i.is_best), infos[-1] if infos else None)
             if chosen is not None:
