@@ -21,6 +21,7 @@ from studio.engine.demo import DEMO_CLASSES, demo_data_dir, demo_val_dir
 from studio.engine.runs import RunReader
 from studio.engine.spec.model import Edge
 from studio.ui.checkpoints import export_dialog as export_module
+from studio.ui.training.runs_list import status_text
 from tests.ui.helpers import drag, drop_on_view
 from tests.ui.projector_helpers import click
 from tests.ui.training_helpers import train_through_button, wait_for
@@ -106,11 +107,12 @@ def test_a_new_users_first_hour(window, qtbot, tmp_path, monkeypatch):
     window.show_panel("training")
     training = window.panels["training"]
     set_folders(training, train, val, epochs=2)
-    drawn = []  # loss points on screen each time the worker's events arrive
+    drawn, statuses = [], set()  # loss points on screen and run states listed as events arrive
     with qtbot.waitSignal(training.sigRunEnded, timeout=300_000) as ended:
         qtbot.mouseClick(training.train_button, left())
         run = training.run
         run.sigEvents.connect(lambda _: drawn.append(points(training, run.run_dir.name, "train/loss")))
+        run.sigEvents.connect(lambda _: statuses.add(status_text(training.runs.watcher.get(run.run_dir))))
     result = ended.args[0]
     assert result.status == "finished" and result.reason == "completed", result
     first_run = Path(result.run_dir)
@@ -120,6 +122,7 @@ def test_a_new_users_first_hour(window, qtbot, tmp_path, monkeypatch):
     wait_for(qtbot, lambda: points(training, first_run.name, "train/loss") == steps,
              message="the loss curve to hold every step")
     assert any(0 < n < steps for n in drawn), f"the loss curve filled while training: {drawn}"
+    assert "missing" not in statuses  # a run still decoding has no folder yet: it is preparing
     assert points(training, first_run.name, "val/accuracy") == 2  # one point per epoch
 
     # the checkpoint browser shows the run; its best checkpoint opens

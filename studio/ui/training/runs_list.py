@@ -26,9 +26,10 @@ STATUS_TEXT = {"preparing": "preparing", "running": "running", "paused": "paused
 
 def status_text(run: WatchedRun) -> str:
     """``running``, ``finished (stopped)``, ``failed``, ``stale`` (an active state whose writer is gone),
-    ``missing`` (the folder was removed) or ``new``."""
+    ``missing`` (the folder was removed), ``preparing`` (a live run whose folder is not written yet) or
+    ``new``."""
     if not run.exists:
-        return "missing"
+        return "preparing" if run.live else "missing"
     status = run.status
     if status is None:
         return "new"
