@@ -64,7 +64,7 @@ class DataPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(470)
+        scroll.setMinimumWidth(300)
         splitter = QSplitter()
         splitter.addWidget(scroll)
         splitter.addWidget(self.report_view)

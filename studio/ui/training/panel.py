@@ -14,11 +14,13 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, Signal
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -88,7 +90,11 @@ class TrainingPanel(QWidget):
         self.runs_list = RunsList()
         self.runs = RunsPane(self.runs_list, self)
         self.tabs = QTabWidget()
-        for widget, title in ((self.data_page, "Data"), (self.settings_form, "Settings"),
+        settings_scroll = QScrollArea()  # the form is wide: it scrolls rather than widen the window
+        settings_scroll.setWidgetResizable(True)
+        settings_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        settings_scroll.setWidget(self.settings_form)
+        for widget, title in ((self.data_page, "Data"), (settings_scroll, "Settings"),
                               (self.curves, "Curves"), (self.results, "Results")):
             self.tabs.addTab(widget, title)
         self._layout()

@@ -24,7 +24,7 @@ class ProgressView(QProgressBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTextVisible(True)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(240)
         self._recent: deque[tuple[float, int]] = deque(maxlen=WINDOW)
         self.idle()
 

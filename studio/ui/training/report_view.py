@@ -100,7 +100,7 @@ class ReportView(QWidget):
         top.addWidget(column(self.summary, self.warnings, stretch_last=False))
         top.addWidget(self.chart)
         top.setSizes([330, 330])
-        self.summary.setMinimumWidth(240)
+        self.summary.setMinimumWidth(160)
         bottom = QSplitter()
         bottom.addWidget(column(QLabel("Samples per class (as the model sees them)"), scroll))
         bottom.addWidget(column(self.skipped_title, self.skipped))
