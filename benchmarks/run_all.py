@@ -132,6 +132,8 @@ def number(value: float | None) -> str:
     if value is None:
         return "-"
     size = abs(value)
+    if value == int(value) and size < 1e15:  # counts
+        return f"{int(value):,}"
     if size >= 100:
         return f"{value:,.0f}"
     return f"{value:.1f}" if size >= 10 else f"{value:.2f}" if size >= 1 else f"{value:.3g}"

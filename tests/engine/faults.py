@@ -1,5 +1,6 @@
 """Fault injection shared by the fault tests and ``benchmarks/faults.py``: `studio train` killed with
-SIGKILL at random moments or in the middle of a checkpoint write, then resumed; broken image folders."""
+SIGKILL at random moments or in the middle of a checkpoint write, then resumed; broken image folders;
+random JSON values and locations for the fuzzers."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from hypothesis import strategies as st
 from PIL import Image
 
 from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
@@ -197,3 +201,26 @@ def seed_broken_folder(root: Path, classes: int, per_class: int, broken_fraction
         path.unlink()
         odd.append(write_odd_image(path, mode, rng, size))
     return broken, odd
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6)
+
+
+def locations(value: Any, path: tuple = ()) -> Iterator[tuple]:
+    """Every location inside a JSON document as a key/index tuple, the document itself (``()``) first."""
+    yield path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield from locations(item, (*path, key))
+
+
+def pick_location(doc: Any, draw: Callable, keep: Callable[[tuple], bool] = lambda path: True) -> tuple:
+    """A random location of ``doc`` other than the root (and kept by ``keep``): ``(container, key)``."""
+    path = draw(st.sampled_from([path for path in locations(doc) if path and keep(path)]))
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    return parent, path[-1]

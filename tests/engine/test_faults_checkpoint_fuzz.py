@@ -21,6 +21,7 @@ from studio.engine.checkpoints.store import recorded_spec
 from studio.engine.checkpoints.weights_file import save_weights
 from studio.engine.errors import StudioError
 from studio.engine.templates import create_template
+from tests.engine.faults import JSON_VALUES, pick_location
 
 EXAMPLES = int(os.environ.get("STUDIO_FUZZ_EXAMPLES", "300"))  # benchmarks/faults.py runs more
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -116,18 +117,8 @@ def studio_checkpoint(tmp_path_factory):
     return info, json.loads(info.sidecar.read_text())
 
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=6)
-
-
-def locations(value, path=()):
-    yield path
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if not (path and path[0] == "spec" and len(path) > 3):  # the spec loader has its own fuzzer
-            yield from locations(item, (*path, key))
+def shallow_in_spec(path: tuple) -> bool:
+    return path[0] != "spec" or len(path) <= 4  # the spec loader has its own fuzzer
 
 
 @FUZZ
@@ -136,14 +127,11 @@ def test_mutated_sidecars_raise_only_studio_errors(studio_checkpoint, data):
     info, original = studio_checkpoint
     doc = copy.deepcopy(original)
     for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(list(locations(doc))[1:]))
-        parent = doc
-        for key in path[:-1]:
-            parent = parent[key]
+        parent, key = pick_location(doc, data.draw, keep=shallow_in_spec)
         if data.draw(st.booleans()):
-            parent[path[-1]] = data.draw(JSON_VALUES)
+            parent[key] = data.draw(JSON_VALUES)
         else:
-            del parent[path[-1]]
+            del parent[key]
     info.sidecar.write_text(json.dumps(doc))
     try:
         store = CheckpointStore(info.path.parent)

@@ -19,6 +19,7 @@ from studio.engine.errors import StudioError
 from studio.engine.spec.analysis import analyze
 from studio.engine.spec.io import dumps, loads, spec_from_dict, spec_to_dict
 from studio.engine.templates import create_template
+from tests.engine.faults import JSON_VALUES, pick_location
 
 FEATURES = {
     "format": "studio.model/1", "name": "features",
@@ -63,40 +64,25 @@ TEMPLATES = (("small_cnn", None), ("mlp", None), ("resnet18", (3, 32, 32)), ("xc
 SEEDS = [FEATURES] + [spec_to_dict(create_template(name, num_classes=5, input_shape=shape))
                       for name, shape in TEMPLATES]
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=6)
 EDGE_VALUES = st.sampled_from([0, -1, 2, 10**9, 10**30, 0.5, float("nan"), float("inf"), "", "$channels",
                                "$nope", "same", [], {}, [0], [-1, 3, 3], [10**9, 10**9], None, True, "input",
                                "output", "block", "conv2d", "add", "image", "conv1", "residual"])
-
-
-def paths(value, path=()):
-    """Every location inside a JSON document, as key/index tuples."""
-    yield path
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        yield from paths(item, (*path, key))
 
 
 @st.composite
 def mutated_documents(draw):
     doc = copy.deepcopy(draw(st.sampled_from(SEEDS)))
     for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(list(paths(doc))[1:]))
-        parent = doc
-        for key in path[:-1]:
-            parent = parent[key]
+        parent, key = pick_location(doc, draw)
         action = draw(st.sampled_from(["replace", "edge value", "delete", "duplicate"]))
         if action == "replace":
-            parent[path[-1]] = draw(JSON_VALUES)
+            parent[key] = draw(JSON_VALUES)
         elif action == "edge value":
-            parent[path[-1]] = copy.deepcopy(draw(EDGE_VALUES))
+            parent[key] = copy.deepcopy(draw(EDGE_VALUES))
         elif action == "delete":
-            del parent[path[-1]]
+            del parent[key]
         elif isinstance(parent, list):
-            parent.append(copy.deepcopy(parent[path[-1]]))
+            parent.append(copy.deepcopy(parent[key]))
     return doc
 
 
