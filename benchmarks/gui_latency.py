@@ -128,6 +128,10 @@ def main() -> None:
     config = config_for(args.epochs, args.threads)
     print(f"demo: {config.data.root}, small CNN, {args.epochs:g} epochs, batch {config.batch_size}, "
           f"torch threads {args.threads or 'default'}; headless and panel runs alternate")
+    with tempfile.TemporaryDirectory() as tmp:  # the first training of a process runs slower: warm up
+        thread = threading.Thread(target=Trainer(demo_spec(), config.replace(steps=30), run_dir=tmp).run)
+        thread.start()
+        thread.join()
     ratios, afters, panel_rates, thread_rates = [], [], [], []
     for round_ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:

@@ -5,6 +5,7 @@ from PySide6.QtCore import Qt
 
 from studio.engine.checkpoints import CheckpointStore
 from studio.engine.runs import RunReader
+from studio.ui.training.settings_form import gui_threads
 from tests.ui.training_helpers import make_panel, train_through_button, wait_for
 
 
@@ -28,6 +29,8 @@ def test_train_button_trains_plots_and_fills_the_results(qtbot, tmp_path):
     # the project remembers the run and the settings it used
     assert panel.document.project.runs == [f"runs/{run_dir.name}"]
     assert panel.document.project.training["batch_size"] == 8 and panel.document.modified
+    assert panel.document.project.training["threads"] is None  # "auto" stays auto in the project,
+    assert RunReader(run_dir).config()["threads"] == gui_threads()  # the run records what it used
     # results: the confusion matrix holds every validation image; cells open their images
     wait_for(qtbot, lambda: panel.results.predictions is not None, message="predictions")
     predictions = panel.results.predictions

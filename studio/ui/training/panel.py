@@ -54,7 +54,7 @@ from studio.ui.training.run_control import TrainingRun
 from studio.ui.training.run_watch import WatchedRun
 from studio.ui.training.runs_list import RunsList
 from studio.ui.training.runs_pane import RunsPane
-from studio.ui.training.settings_form import SettingsForm
+from studio.ui.training.settings_form import SettingsForm, gui_threads
 from studio.ui.workers import JobFailure
 
 STOP_WAIT_SECONDS = 300.0
@@ -219,6 +219,8 @@ class TrainingPanel(QWidget):
         changed = ps.store_config(self.document.project, config) if resume_from is None else False
         if ps.remember_run(self.document.project, self.document.path, run_dir) or changed:
             self.document.mark_modified()
+        if not config.threads:
+            config = config.replace(threads=gui_threads())
         self.run = TrainingRun(spec, config, run_dir, resume=resume_from, parent=self)
         self.run.sigEvents.connect(self._on_events)
         self.run.sigState.connect(self._set_state)

@@ -9,6 +9,7 @@ by the engine's own ConfigError when the config is built.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -37,6 +38,12 @@ from studio.ui.training.presets import PresetStore
 from studio.ui.training.schedule_plot import SchedulePlot
 
 BIG = 10**9
+
+
+def gui_threads() -> int:
+    """Torch threads of a run started from the window when none are set: all cores but one, so the
+    window keeps a core (on 2 cores this also trained faster; see benchmarks/gui_latency.py)."""
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 def _int(low: int = 0, high: int = BIG, off: str | None = None) -> QSpinBox:
@@ -105,6 +112,7 @@ class SettingsForm(QWidget):
         self.amp = QComboBox()
         self.amp.addItems(["auto", "on", "off"])
         self.seed = _int(0, 2**31 - 1)
+        self.threads = _int(0, 1024, off=f"auto ({gui_threads()}: all cores but one, for the window)")
         self._build()
         self._reload_presets()
         self.set_config(TrainConfig())
@@ -171,6 +179,7 @@ class SettingsForm(QWidget):
         dform = QFormLayout(device)
         dform.addRow("device", self.device)
         dform.addRow("mixed precision", self.amp)
+        dform.addRow("CPU threads", self.threads)
         dform.addRow("seed", self.seed)
         grid = QGridLayout()
         grid.addWidget(optimizer, 0, 0)
@@ -189,7 +198,7 @@ class SettingsForm(QWidget):
                 self.schedule, self.warmup, self.decay_rate, self.decay_steps, self.staircase, self.step_size,
                 self.gamma, self.min_lr, self.by_epochs, self.epochs, self.steps, self.batch_size,
                 self.eval_every, self.log_every, self.ckpt_steps, self.ckpt_seconds, self.keep_last,
-                self.device, self.amp, self.seed]
+                self.device, self.amp, self.seed, self.threads]
 
     # ---- config ----------------------------------------------------------------------------------
     def set_config(self, config: TrainConfig) -> None:
@@ -226,6 +235,7 @@ class SettingsForm(QWidget):
         self.device.setCurrentIndex(index)
         self.amp.setCurrentText(config.amp)
         self.seed.setValue(config.seed)
+        self.threads.setValue(config.threads or 0)
 
     def config(self) -> TrainConfig:
         """The TrainConfig shown (ConfigError for a value the engine refuses)."""
@@ -248,7 +258,8 @@ class SettingsForm(QWidget):
             steps=self.steps.value() if self.by_steps.isChecked() else None,
             batch_size=self.batch_size.value(),
             eval_every_steps=self.eval_every.value() or None, log_every=self.log_every.value(),
-            device=self.device.currentData(), amp=self.amp.currentText(), seed=self.seed.value())
+            device=self.device.currentData(), amp=self.amp.currentText(), seed=self.seed.value(),
+            threads=self.threads.value() or None)
 
     def set_train_size(self, images: int | None) -> None:
         """Number of training images (known after a data check): the schedule plot's step axis."""
