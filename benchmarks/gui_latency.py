@@ -117,7 +117,8 @@ def summary(late: np.ndarray) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=float, default=3.0)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads of every run (default: the panel's, all cores but one)")
     parser.add_argument("--rounds", type=int, default=2, help="headless/panel pairs (order alternates)")
     add_json_option(parser)
     args = parser.parse_args()
@@ -125,9 +126,11 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     app.setOrganizationName("StudioBenchmarks")
     app.setApplicationName("StudioBenchmarks")
-    config = config_for(args.epochs, args.threads)
+    from studio.ui.training.settings_form import gui_threads
+
+    config = config_for(args.epochs, args.threads or gui_threads())
     print(f"demo: {config.data.root}, small CNN, {args.epochs:g} epochs, batch {config.batch_size}, "
-          f"torch threads {args.threads or 'default'}; headless and panel runs alternate")
+          f"torch threads {config.threads}; headless and panel runs alternate")
     with tempfile.TemporaryDirectory() as tmp:  # the first training of a process runs slower: warm up
         thread = threading.Thread(target=Trainer(demo_spec(), config.replace(steps=30), run_dir=tmp).run)
         thread.start()
