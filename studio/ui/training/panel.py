@@ -299,6 +299,7 @@ class TrainingPanel(QWidget):
             if self.run.state == "paused":
                 self.progress.paused()
         self.runs_list.update_run(watched)
+        self.curves.schedule_redraw()
 
     def _finished(self, event: FinishedEvent) -> None:
         accuracy = event.metrics.get("val/accuracy")
@@ -355,6 +356,7 @@ class TrainingPanel(QWidget):
                 self.progress.setValue(min(run.status.step, total))
 
     def _runs_updated(self, paths: list[Path]) -> None:
+        self.curves.schedule_redraw()
         selected = self.runs_list.selected()
         if any(path in selected for path in paths) and len(selected) == 1:
             run = self.runs.watcher.get(selected[0])
