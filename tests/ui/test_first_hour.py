@@ -123,7 +123,9 @@ def test_a_new_users_first_hour(window, qtbot, tmp_path, monkeypatch):
              message="the loss curve to hold every step")
     assert any(0 < n < steps for n in drawn), f"the loss curve filled while training: {drawn}"
     assert "missing" not in statuses  # a run still decoding has no folder yet: it is preparing
-    assert points(training, first_run.name, "val/accuracy") == 2  # one point per epoch
+    wait_for(qtbot, lambda: points(training, first_run.name, "val/accuracy") == 2,  # one per epoch
+             message="the validation accuracy curve to hold both epochs")
+    assert window.panels["projector"].form.run_dir == first_run  # offered there, ready to project
 
     # the checkpoint browser shows the run; its best checkpoint opens
     window.show_panel("checkpoints")

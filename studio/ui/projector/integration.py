@@ -1,6 +1,7 @@
 """How the projector plugs into the main window: the canvas's "Project this layer" menu entry, the live
-model (the edited model, with any restored weights) as a source, and opening a selection in the
-training panel's confusion matrix and misclassified gallery."""
+model (the edited model, with any restored weights) as a source, opening a selection in the training
+panel's confusion matrix and misclassified gallery, and the first run trained in the window as its
+source."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def install(window, panel) -> None:
     panel.project_layer_action = action
     panel.set_live_provider(lambda: live_snapshot(window))
     panel.selection_opener = lambda p, indices: open_in_training(window, p, indices)
+    training = window.panels.get("training")
+    if hasattr(training, "sigRunEnded"):
+        training.sigRunEnded.connect(lambda result: offer_run(panel, result))
+
+
+def offer_run(panel, result) -> None:
+    """A run trained in this window becomes the projector's source when it has none yet (the user
+    then presses Project instead of looking for the run folder)."""
+    run_dir = getattr(result, "run_dir", None)
+    if run_dir and panel.form.run_dir is None:
+        panel.open_run(run_dir, project=False)
 
 
 def project_selected_layer(window, panel) -> None:
