@@ -382,7 +382,11 @@ class TrainingPanel(QWidget):
 
     # ---- closing ---------------------------------------------------------------------------------
     def confirm_close(self) -> bool:
-        """Called when the window closes: while training, ask; then stop with a checkpoint and wait."""
+        """Called when the window closes: while training, ask; then stop with a checkpoint and wait.
+        Per-image predictions still running are waited for too (torch must not be mid-call at exit)."""
+        predictions = self.results.predictor.job
+        if predictions is not None and predictions.running:
+            predictions.wait(STOP_WAIT_SECONDS)
         if self.run is None or not self.run.active:
             return True
         if not self.ask_stop_on_close():
