@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -22,24 +21,16 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.engine.data import AugmentConfig, DataConfig, LabelRule
+from studio.ui.training.boxes import float_box, int_box
 
 LABEL_KINDS = (("folder", "class folders (root/<class>/<image>)"),
                ("regex", "regex group on the file name"),
                ("index", "index rule: (number - first) // per class"))
-
-
-def _spin(low: float, high: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setDecimals(decimals)
-    return box
 
 
 class FolderEdit(QWidget):
@@ -84,25 +75,22 @@ class DataForm(QWidget):
         group = QButtonGroup(self)
         group.addButton(self.split_radio)
         group.addButton(self.folder_radio)
-        self.val_fraction = _spin(0.0, 0.9, 0.05)
-        self.split_seed = QSpinBox()
-        self.split_seed.setRange(0, 2**31 - 1)
+        self.val_fraction = float_box(0.0, 0.9, 2, 0.05)
+        self.split_seed = int_box(0, 2**31 - 1)
         self.val_folder = FolderEdit("validation folder, same class names")
         self.label_kind = QComboBox()
         for kind, text in LABEL_KINDS:
             self.label_kind.addItem(text, kind)
         self.label_pattern = QLineEdit()
         self.label_pattern.setPlaceholderText(r"e.g. ^([a-z]+)_\d+ (regex) or (\d+) (index)")
-        self.per_class = QSpinBox()
-        self.per_class.setRange(1, 10**6)
-        self.first_index = QSpinBox()
-        self.first_index.setRange(0, 10**6)
+        self.per_class = int_box(1, 10**6)
+        self.first_index = int_box(0, 10**6)
         self.resize_mode = QComboBox()
         self.resize_mode.addItems(["crop", "stretch"])
         self.hflip, self.vflip = QCheckBox("horizontal flip"), QCheckBox("vertical flip")
-        self.brightness, self.contrast, self.saturation = (_spin(0, 1, 0.05) for _ in range(3))
-        self.crop_scale = _spin(0.05, 1.0, 0.05)
-        self.rotation = _spin(0, 180, 5, 0)
+        self.brightness, self.contrast, self.saturation = (float_box(0, 1, 2, 0.05) for _ in range(3))
+        self.crop_scale = float_box(0.05, 1.0, 2, 0.05)
+        self.rotation = float_box(0, 180, 0, 5)
         self._build()
         self.set_configs(DataConfig(), AugmentConfig())
         for widget in self._inputs():

@@ -15,7 +15,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -33,35 +31,16 @@ from studio.engine.training import TrainConfig
 from studio.engine.training.config import OPTIMIZERS, SCHEDULES
 from studio.engine.training.device import list_devices
 from studio.engine.training.fields import ConfigError
+from studio.ui.training.boxes import float_box, int_box
 from studio.ui.training.messages import MessageBar
 from studio.ui.training.presets import PresetStore
 from studio.ui.training.schedule_plot import SchedulePlot
-
-BIG = 10**9
 
 
 def gui_threads() -> int:
     """Torch threads of a run started from the window when none are set: all cores but one, so the
     window keeps a core (on 2 cores this also trained faster; see benchmarks/gui_latency.py)."""
     return max(1, (os.cpu_count() or 2) - 1)
-
-
-def _int(low: int = 0, high: int = BIG, off: str | None = None) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    if off:
-        box.setSpecialValueText(off)  # shown at the minimum: the optional value is unset
-    return box
-
-
-def _float(low: float, high: float, decimals: int, step: float, off: str | None = None) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(low, high)
-    box.setDecimals(decimals)
-    box.setSingleStep(step)
-    if off:
-        box.setSpecialValueText(off)
-    return box
 
 
 class SettingsForm(QWidget):
@@ -80,39 +59,39 @@ class SettingsForm(QWidget):
         self.save_preset_button = QPushButton("Save as preset…")
         self.optimizer = QComboBox()
         self.optimizer.addItems(OPTIMIZERS)
-        self.lr = _float(1e-7, 10.0, 6, 1e-4)
-        self.momentum = _float(0.0, 0.999, 3, 0.05)
+        self.lr = float_box(1e-7, 10.0, 6, 1e-4)
+        self.momentum = float_box(0.0, 0.999, 3, 0.05)
         self.nesterov = QCheckBox("Nesterov")
-        self.weight_decay = _float(0.0, 1.0, 6, 1e-4)
-        self.grad_clip = _float(0.0, 1e6, 3, 0.5, off="off")
+        self.weight_decay = float_box(0.0, 1.0, 6, 1e-4)
+        self.grad_clip = float_box(0.0, 1e6, 3, 0.5, off="off")
         self.schedule = QComboBox()
         self.schedule.addItems(SCHEDULES)
-        self.warmup = _int()
-        self.decay_rate = _float(0.0, 1.0, 4, 0.05)
-        self.decay_steps = _int(1)
+        self.warmup = int_box()
+        self.decay_rate = float_box(0.0, 1.0, 4, 0.05)
+        self.decay_steps = int_box(1)
         self.staircase = QCheckBox("staircase")
-        self.step_size = _int(1)
-        self.gamma = _float(0.0, 1.0, 4, 0.05)
-        self.min_lr = _float(0.0, 10.0, 7, 1e-5)
+        self.step_size = int_box(1)
+        self.gamma = float_box(0.0, 1.0, 4, 0.05)
+        self.min_lr = float_box(0.0, 10.0, 7, 1e-5)
         self.schedule_plot = SchedulePlot()
         self.by_epochs = QRadioButton("epochs")
         self.by_steps = QRadioButton("steps")
         self.by_epochs.setChecked(True)
-        self.epochs = _float(0.01, 1e5, 2, 1.0)
-        self.steps = _int(1)
-        self.batch_size = _int(1, 65536)
-        self.eval_every = _int(0, off="each epoch")
-        self.log_every = _int(1)
-        self.ckpt_steps = _int(0, off="off")
-        self.ckpt_seconds = _float(0.0, 1e6, 0, 60.0, off="off")
-        self.keep_last = _int(1, 10000)
+        self.epochs = float_box(0.01, 1e5, 2, 1.0)
+        self.steps = int_box(1)
+        self.batch_size = int_box(1, 65536)
+        self.eval_every = int_box(0, off="each epoch")
+        self.log_every = int_box(1)
+        self.ckpt_steps = int_box(0, off="off")
+        self.ckpt_seconds = float_box(0.0, 1e6, 0, 60.0, off="off")
+        self.keep_last = int_box(1, 10000)
         self.device = QComboBox()
         for value, text in list_devices():
             self.device.addItem(text, value)
         self.amp = QComboBox()
         self.amp.addItems(["auto", "on", "off"])
-        self.seed = _int(0, 2**31 - 1)
-        self.threads = _int(0, 1024, off=f"auto ({gui_threads()}: all cores but one, for the window)")
+        self.seed = int_box(0, 2**31 - 1)
+        self.threads = int_box(0, 1024, off=f"auto ({gui_threads()}: all cores but one, for the window)")
         self._build()
         self._reload_presets()
         self.set_config(TrainConfig())
