@@ -116,7 +116,7 @@ def broken_folder(images: int, root: Path, figures: Figures) -> None:
           f"{prep_clean:.1f} s, {rate_clean:.0f} images/s; data report lists {len(listed)} skipped files: "
           f"{'exactly the broken ones' if exact else 'NOT the broken ones'}")
     found = len(listed & {str(path) for path in broken})
-    figures.add(f"broken files listed in the data report ({images:,} images)", found, f"of {len(broken)}",
+    figures.add(f"broken files listed in the data report ({images:,} images)", found, f"of {len(broken):,}",
                 target="all, nothing else", passed=exact)
     figures.add("scan + decode with a tenth broken", prep_bad, "s", baseline=prep_clean,
                 baseline_name="same folder without the broken files")
