@@ -14,14 +14,16 @@ to a locked list (cheap, no Qt call in the worker); a timer on the GUI thread dr
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal
 
 from studio.engine.errors import StudioError
 
@@ -80,6 +82,7 @@ class Job(QObject):
         """Start the thread (once)."""
         if self._thread is not None:
             raise RuntimeError(f"job {self.name} was already started")
+        MainThreadGC.install()
         self._thread = threading.Thread(target=self._run, name=f"studio-{self.name}", daemon=True)
         self._timer.start()
         self._thread.start()
@@ -135,3 +138,48 @@ def lower_priority(nice: int) -> bool:
     except (AttributeError, OSError):
         return False
     return True
+
+
+class MainThreadGC(QObject):
+    """Python's cyclic garbage collector, run on the GUI thread only.
+
+    An automatic collection runs in whichever thread happens to allocate; when a worker's collection
+    frees dead Qt wrappers (a closed dialog, an old panel) their C++ destructors run off the GUI thread
+    and can deadlock against it (seen: a run watcher's JSON parsing freed a window while the GUI thread
+    built one). So once a worker starts, automatic collection is off and a timer on the GUI thread
+    collects the young generations when Python's thresholds say so, and everything at most every
+    ``FULL_SECONDS``.
+    """
+
+    INTERVAL_MS = 250
+    FULL_SECONDS = 30.0
+    _instance: MainThreadGC | None = None
+
+    def __init__(self, app: QCoreApplication) -> None:
+        super().__init__(app)
+        self._last_full = time.monotonic()
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.INTERVAL_MS)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start()
+        gc.disable()
+
+    @classmethod
+    def install(cls) -> None:
+        """Take over collection (once per application; from the GUI thread)."""
+        app = QCoreApplication.instance()
+        if cls._instance is not None or app is None or QThread.currentThread() is not app.thread():
+            return
+        cls._instance = cls(app)
+        app.aboutToQuit.connect(gc.enable)
+
+    def collect(self) -> None:
+        """One step of generational collection, as Python would do it, but here."""
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        if counts[0] <= thresholds[0]:
+            return
+        generation = 1 if counts[1] > thresholds[1] else 0
+        if counts[2] > thresholds[2] and time.monotonic() - self._last_full >= self.FULL_SECONDS:
+            generation = 2
+            self._last_full = time.monotonic()
+        gc.collect(generation)

@@ -44,3 +44,24 @@ def test_user_errors_and_bugs_are_told_apart(qtbot):
         assert failure.user_error is user_error and text in failure.message
         assert ("before" in seen) is (not user_error)  # events put before a failure are delivered
         assert "Traceback" in failure.details
+
+
+def test_cyclic_garbage_is_collected_on_the_gui_thread_only(qtbot):
+    import gc
+
+    job = Job(lambda report: None)
+    with qtbot.waitSignal(job.sigFinished, timeout=10_000):
+        job.start()
+    assert not gc.isenabled()  # no automatic collection in whatever thread allocates
+    freed_in = []
+
+    class Cycle:
+        def __del__(self):
+            freed_in.append(threading.current_thread().name)
+
+    cycle = Cycle()
+    cycle.itself = cycle
+    del cycle
+    junk = [[] for _ in range(5000)]  # enough allocations to pass the youngest generation's threshold
+    qtbot.waitUntil(lambda: bool(freed_in), timeout=10_000)
+    assert freed_in == [threading.main_thread().name] and junk
