@@ -123,7 +123,7 @@ def test_tsne_streams_layouts_and_cancel_keeps_the_last_one(panel, run, qtbot):
     assert panel.wait_idle(120)
     assert len(layouts) >= 2 and panel.result.projection.complete
     assert panel.result.projection.iteration == 50
-    slow = MethodChoice("tsne", 2, {"iterations": 100000, "every": 5})
+    slow = MethodChoice("tsne", 2, {"iterations": 10_000_000, "every": 5})  # far longer than the test
     assert panel.project(replace(request, method=slow))
     qtbot.waitUntil(lambda: panel._layouts_shown >= 2, timeout=60000)
     panel.cancel()
