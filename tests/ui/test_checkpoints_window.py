@@ -82,3 +82,49 @@ def test_marks_follow_edits_and_clear_on_another_project(window, run, qtbot):
     assert scene.nodes["conv1"].marks == ("restored",)
     window.document.replace(Project(tiny_cnn(2)))  # another project: its weights start fresh
     assert scene.nodes["conv1"].marks == () and panel.live.steps == []
+
+
+def two_use_spec():
+    """A model using block ``pair`` twice (``first``, ``second``), then a linear head."""
+    from studio.engine.spec.builder import SpecBuilder
+
+    b = SpecBuilder("blocks")
+    x = b.input("image", [1, 8, 8])
+    pair = b.new_block("pair")
+    y = pair.input("x")
+    y = pair.layer("conv", "conv2d", y, out_channels=4, kernel_size=3, padding="same")
+    pair.output("out", pair.layer("norm", "batch_norm", y))
+    x = b.block("second", "pair", b.block("first", "pair", x))
+    b.output("logits", b.layer("fc", "fully_connected", b.layer("flat", "flatten", x), out_features=2))
+    return b.build()
+
+
+def test_marks_reach_inside_block_tabs_per_use(window, qtbot, tmp_path):
+    from safetensors.torch import save_file
+
+    from studio.engine.compiler import compile_spec
+
+    window.document.replace(Project(two_use_spec()))
+    weights = {k: v.detach().clone() + 1 for k, v in compile_spec(two_use_spec()).state_dict().items()}
+    save_file(weights, str(tmp_path / "pair.safetensors"))
+    panel = window.panels["checkpoints"]
+    panel.open_file(tmp_path / "pair.safetensors")
+    assert panel.wait_idle()
+    dialog = panel.open_restore_dialog()
+    dialog.rules.include.setText("first.conv")  # one layer of one use of the block
+    dialog.freeze.setChecked(True)
+    with qtbot.waitSignal(dialog.sigApplied, timeout=10000):
+        dialog.apply_button.click()
+
+    model = window.canvases[None].scene()
+    assert model.nodes["first"].marks == ("restored",)  # its norm still trains: not frozen as a whole
+    assert model.nodes["second"].marks == () and model.nodes["fc"].marks == ()
+    window.open_block("pair")  # the block's tab: its conv restored and frozen in 1 of its 2 uses
+    block = window.canvases["pair"].scene()
+    assert block.nodes["conv"].marks == ("restored 1/2", "frozen 1/2") and block.nodes["norm"].marks == ()
+
+    dialog.rules.include.setText("*.conv.*")  # now both uses' conv
+    with qtbot.waitSignal(dialog.sigApplied, timeout=10000):
+        dialog.apply_button.click()
+    assert block.nodes["conv"].marks == ("restored", "frozen")
+    assert model.nodes["second"].marks == ("restored",)  # its norm still trains

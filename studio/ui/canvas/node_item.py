@@ -129,10 +129,11 @@ class NodeItem(QGraphicsItem):
 
     def set_marks(self, marks: tuple[str, ...]) -> None:
         """Small labels on the node's lower edge (the checkpoint panel marks restored and frozen
-        layers); a "frozen" mark also tints the node."""
+        layers, inside a block with the share of its uses: "restored 1/3"); a "frozen" mark (every
+        use) also tints the node."""
         if tuple(marks) != self.marks:
             self.marks = tuple(marks)
-            self.update()
+            self._refresh(force=True)  # the tooltip explains them
 
     def toggle_expanded(self) -> None:
         """Show or hide the layers of a repeat/stack node in place."""
@@ -193,6 +194,12 @@ class NodeItem(QGraphicsItem):
         for issue in self.issues:
             where = f" ({html.escape(issue.arg)})" if issue.arg else ""
             parts.append(f"<span style='color:#d9342b'>⚠{where} {html.escape(issue.message)}</span>")
+        for mark in self.marks:
+            kind, _, part = mark.partition(" ")
+            done, _, total = part.partition("/")
+            where = f" in {done} of the {total} uses of this block" if part else ""
+            what = "weights restored from a checkpoint" if kind == "restored" else "weights frozen"
+            parts.append(f"{MARK_TEXT.get(kind, kind)}: {what}{where}")
         return "<br>".join(parts)
 
     # ---- geometry -----------------------------------------------------------------------------
@@ -311,12 +318,13 @@ class NodeItem(QGraphicsItem):
         painter.setFont(font)
         left, right = rect.left() + 8, rect.right() - 8  # pills go left, then right: the port stays free
         for index, mark in enumerate(self.marks):
-            text = MARK_TEXT.get(mark, mark)
+            kind, _, part = mark.partition(" ")  # "restored 1/3": restored in one of three block uses
+            text = f"{MARK_TEXT.get(kind, kind)} {part}".strip()
             width = QFontMetricsF(font).horizontalAdvance(text) + 10
             x = left if index % 2 == 0 else right - width
             pill = QRectF(x, rect.bottom() - 7, width, 14)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(MARK_COLORS.get(mark, "#6b6b6b")))
+            painter.setBrush(QColor(MARK_COLORS.get(kind, "#6b6b6b")))
             painter.drawRoundedRect(pill, 7, 7)
             painter.setPen(QColor("white"))
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)

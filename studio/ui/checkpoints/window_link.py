@@ -27,13 +27,14 @@ class WindowLink(QObject):
         panel.sigFineTune.connect(self.fine_tune)
         window.document.sigFileChanged.connect(self.sync_runs)
         window.tabs.currentChanged.connect(lambda _: self.sync_runs())  # runs started since show up
+        window.canvas_tabs.currentChanged.connect(lambda _: self.show_marks())  # a block tab opened
         self.sync_runs()
 
     def show_marks(self) -> None:
-        """Restored / frozen marks on the model canvas's nodes."""
-        view = self.window.canvases.get(None)
-        if view is not None:
-            view.scene().set_node_marks(self.panel.live.node_marks())
+        """Restored / frozen marks on the nodes of the model canvas and of each open block tab."""
+        marks = self.panel.live.all_marks()
+        for block, view in self.window.canvases.items():
+            view.scene().set_node_marks(marks.get(block, {}))
 
     def sync_runs(self) -> None:
         """List the project's runs and the run folders in its runs folder (where Train writes)."""
