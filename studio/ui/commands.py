@@ -33,13 +33,20 @@ class OpCommand(SpecCommand):
     def __init__(self, spec: ModelSpec, op: Op, block: str | None = None) -> None:
         super().__init__(spec, block, op_text(op))
         self.op = op
-        self.removed: tuple[Node, list[Edge]] | None = None
+        self.removed: tuple[Node, int | None, list[tuple[int, Edge]]] | None = None  # node, place, edges
+        self.edge_index: int | None = None  # where a disconnected edge was
 
     def redo(self) -> None:
-        if isinstance(self.op, RemoveNode):  # remember what goes, to put it back
-            node, edges = self.spec.remove_node(self.op.node_id, self.block)
-            self.removed = (copy.deepcopy(node), list(edges))
+        graph = self.spec.graph_of(self.block)
+        if isinstance(self.op, RemoveNode):  # remember what goes and where, to put it back exactly
+            node_id = self.op.node_id
+            index = list(graph.nodes).index(node_id) if node_id in graph.nodes else None
+            places = [place for place, edge in enumerate(graph.edges) if node_id in (edge.src, edge.dst)]
+            node, edges = self.spec.remove_node(node_id, self.block)
+            self.removed = (copy.deepcopy(node), index, list(zip(places, edges, strict=True)))
         else:
+            if isinstance(self.op, Disconnect) and self.op.edge in graph.edges:
+                self.edge_index = graph.edges.index(self.op.edge)
             apply_ops(self.spec, [self.op], self.block)
 
     def undo(self) -> None:
@@ -47,14 +54,14 @@ class OpCommand(SpecCommand):
         if isinstance(op, AddNode):
             spec.remove_node(op.node.id, block)
         elif isinstance(op, RemoveNode):
-            node, edges = self.removed
-            spec.add_node(copy.deepcopy(node), block)
-            for edge in edges:
-                spec.connect(edge, block)
+            node, index, edges = self.removed
+            spec.add_node(copy.deepcopy(node), block, index)
+            for place, edge in sorted(edges, key=lambda item: item[0]):  # lowest first: each lands home
+                spec.connect(edge, block, place)
         elif isinstance(op, Connect):
             spec.disconnect(op.edge, block)
         elif isinstance(op, Disconnect):
-            spec.connect(op.edge, block)
+            spec.connect(op.edge, block, self.edge_index)
         else:
             spec.remove_block(op.block.name)
 

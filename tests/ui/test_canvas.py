@@ -175,3 +175,49 @@ def test_delete_key_acts_on_the_canvas_only(demo, qtbot):
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     assert "dropout" not in demo.document.spec.nodes
+
+
+def spec_json(window) -> str:
+    import json
+
+    from studio.engine.spec.io import spec_to_dict
+
+    return json.dumps(spec_to_dict(window.document.spec), sort_keys=False)
+
+
+def test_undoing_a_delete_restores_the_exact_spec_node_and_edge_order(demo, qtbot):
+    doc, scene = demo.document, demo.scene()
+    order = list(doc.spec.nodes)
+    middle = order[len(order) // 2]  # a node in the middle, with connections on both sides
+    assert doc.spec.graph.inputs_of(middle) and doc.spec.graph.consumers_of(middle)
+    before = spec_json(demo)
+    scene.select([middle])
+    demo.actions_.delete.trigger()
+    assert middle not in doc.spec.nodes
+    doc.undo_stack.undo()
+    assert spec_json(demo) == before  # same place in the node order, edges where they were
+    assert set(scene.nodes) == set(doc.spec.nodes) and set(scene.edge_items) == set(doc.spec.edges)
+    doc.undo_stack.redo()
+    doc.undo_stack.undo()
+    assert spec_json(demo) == before
+
+
+def test_undoing_a_multi_selection_delete_and_a_connection_delete_restores_the_spec(demo, qtbot):
+    doc, scene = demo.document, demo.scene()
+    before = spec_json(demo)
+    order = list(doc.spec.nodes)
+    picked = [order[1], order[2], order[-2]]  # neighbours (an edge between them) and one far away
+    scene.select(picked)
+    edge = next(e for e in doc.spec.edges if not {e.src, e.dst} & set(picked))
+    scene.edge_items[edge].setSelected(True)  # a connection of other layers, in the same step
+    demo.actions_.delete.trigger()
+    assert not set(picked) & set(doc.spec.nodes) and edge not in doc.spec.edges
+    doc.undo_stack.undo()
+    assert spec_json(demo) == before
+    middle_edge = doc.spec.edges[len(doc.spec.edges) // 2]
+    scene.clearSelection()
+    scene.edge_items[middle_edge].setSelected(True)
+    demo.actions_.delete.trigger()
+    assert middle_edge not in doc.spec.edges
+    doc.undo_stack.undo()
+    assert spec_json(demo) == before

@@ -274,13 +274,19 @@ class ModelSpec:
         return self.graph.nodes_of_type("output")
 
     # ---- edits ----------------------------------------------------------------------------------
-    def add_node(self, node: Node, block: str | None = None) -> Node:
-        """Add ``node`` (its id must be new in that graph)."""
+    def add_node(self, node: Node, block: str | None = None, index: int | None = None) -> Node:
+        """Add ``node`` (its id must be new in that graph) last, or at position ``index`` of the node
+        order (an undone delete puts it back where it was)."""
         check_id(node.id)
         graph = self.graph_of(block)
         if node.id in graph.nodes:
             raise SpecError(f"node id '{node.id}' is already used")
-        graph.nodes[node.id] = node
+        if index is None:
+            graph.nodes[node.id] = node
+        else:
+            items = list(graph.nodes.items())
+            items.insert(index, (node.id, node))
+            graph.nodes = dict(items)
         self._emit(SpecEvent("node_added", block, node.id))
         return node
 
@@ -295,15 +301,16 @@ class ModelSpec:
         self._emit(SpecEvent("node_removed", block, node_id, data=node))
         return node, removed
 
-    def connect(self, edge: Edge, block: str | None = None) -> Edge:
-        """Add ``edge``. Connecting to an occupied port replaces nothing: validation reports it."""
+    def connect(self, edge: Edge, block: str | None = None, index: int | None = None) -> Edge:
+        """Add ``edge`` last, or at position ``index`` of the edge list. Connecting to an occupied
+        port replaces nothing: validation reports it."""
         graph = self.graph_of(block)
         for end in (edge.src, edge.dst):
             if end not in graph.nodes:
                 raise SpecError(f"there is no node '{end}'")
         if edge in graph.edges:
             raise SpecError(f"{edge.src} is already connected to {edge.dst}.{edge.port}")
-        graph.edges.append(edge)
+        graph.edges.insert(len(graph.edges) if index is None else index, edge)
         self._emit(SpecEvent("edge_added", block, edge=edge))
         return edge
 
