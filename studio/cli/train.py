@@ -6,7 +6,6 @@ Works under ``torchrun --nproc_per_node=N -m studio train ...`` too (rank 0 prin
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -54,6 +53,7 @@ def register(subparsers) -> None:
 
 def run_train(args) -> int:
     from studio.cli.train_progress import ProgressPrinter
+    from studio.cli.train_signals import Interrupted, StopOnSignal
     from studio.engine.training import Trainer
     from studio.engine.training.distributed import from_environment
 
@@ -62,14 +62,20 @@ def run_train(args) -> int:
     printer = ProgressPrinter(enabled=main and not args.quiet and not args.json)
     trainer = Trainer(spec, config, run_dir=run_dir if main else None, callbacks=[printer],
                       resume=args.resume)
-    previous = signal.signal(signal.SIGINT, lambda *_: _interrupt(trainer, previous))
     try:
-        result = trainer.run()
+        with StopOnSignal(trainer, announce=main) as signals:
+            result = trainer.run()
+    except Interrupted as exc:
+        if main:
+            where = "before training started" if trainer.session is None else f"at step {trainer.step}"
+            print(f"studio: aborted by {exc} {where}; last checkpoint: {trainer.last_checkpoint or 'none'}",
+                  file=sys.stderr)
+        return 128 + exc.signum
     finally:
         printer.close()
-        signal.signal(signal.SIGINT, previous)
+    interrupted = signals.signum is not None and result.reason == signals.reason
     if not main:
-        return 0 if result.status == "finished" else 1
+        return signals.exit_code if interrupted else 0 if result.status == "finished" else 1
     if args.json:
         print_json(result.__dict__)
     else:
@@ -77,14 +83,12 @@ def run_train(args) -> int:
     if result.status == "failed":
         print(f"studio: error: {result.reason}", file=sys.stderr)
         return 1
+    if interrupted:
+        saved = (f"checkpoint saved: {result.last_checkpoint} (continue with --resume)"
+                 if result.last_checkpoint else "no checkpoint (no step was trained)")
+        print(f"studio: {result.reason} at step {result.step}; {saved}", file=sys.stderr)
+        return signals.exit_code
     return 0
-
-
-def _interrupt(trainer, previous) -> None:
-    """First Ctrl-C: stop after saving a checkpoint; a second one aborts."""
-    signal.signal(signal.SIGINT, previous)
-    print("\nstopping after the current step (Ctrl-C again to abort)...", file=sys.stderr)
-    trainer.stop()
 
 
 def _resolve(args):

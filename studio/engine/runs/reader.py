@@ -25,7 +25,7 @@ from studio.engine.spec.model import ModelSpec
 @dataclass(frozen=True)
 class RunStatus:
     """``status.json``: ``state`` preparing | running | paused | finished | failed; ``reason`` says why
-    a run finished (completed, stopped, early stopping) or failed."""
+    a run finished (completed, stopped, early stopping, interrupted by SIGINT/SIGTERM) or failed."""
 
     state: str
     step: int = 0

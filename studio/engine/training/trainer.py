@@ -46,8 +46,8 @@ STATUS_SECONDS = 2.0  # at most one status.json heartbeat per this many seconds 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """How a run ended: ``status`` finished | failed; ``reason`` completed, stopped, early stopping,
-    or the failure message."""
+    """How a run ended: ``status`` finished | failed; ``reason`` completed, stopped (or the reason given
+    to ``stop``, e.g. "interrupted by SIGINT"), early stopping, or the failure message."""
 
     status: str
     reason: str
@@ -85,6 +85,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self._stop_reason = "stopped"
         self._status_time = 0.0
         self._started = time.perf_counter()
 
@@ -97,8 +98,10 @@ class Trainer:
         """Continue after pause() (thread-safe)."""
         self._running.set()
 
-    def stop(self) -> None:
-        """Stop before the next step, after saving a checkpoint (thread-safe)."""
+    def stop(self, reason: str = "stopped") -> None:
+        """Stop before the next step, after saving a checkpoint (thread-safe); ``reason`` (e.g.
+        "interrupted by SIGINT") ends up in the result and status.json."""
+        self._stop_reason = reason
         self._stop.set()
         self._running.set()
 
@@ -222,7 +225,7 @@ class Trainer:
             eval_step = step
         if saved_step != step and step > s.start_step:
             self._save(s, step, "stopped" if reason == "stopped" else "final", eval_step == step, stopper)
-        self._finish(s, step, reason)
+        self._finish(s, step, self._stop_reason if reason == "stopped" else reason)
 
     def _train_step(self, s: Session, x: torch.Tensor, y: torch.Tensor):
         with s.setup.autocast():
