@@ -193,3 +193,43 @@ def test_hostile_and_broken_files_are_refused_with_the_engine_message(panel, tmp
     assert panel.wait_idle()
     assert "cut.safetensors" in panel.banner.text() and "safetensors" in panel.banner.text()
     assert panel.browser.topLevelItemCount() == 0
+
+
+def test_double_click_or_enter_on_a_checkpoint_opens_the_restore_dialog_for_it(qtbot, run):
+    from PySide6.QtCore import Qt
+
+    from studio.ui.checkpoints import LiveModel
+    from studio.ui.checkpoints.restore_dialog import RestoreDialog
+    from studio.ui.checkpoints.runs import NAME, PATH_ROLE
+    from tests.engine.image_folders import tiny_cnn
+
+    panel = CheckpointPanel(LiveModel(tiny_cnn(2)))
+    qtbot.addWidget(panel)
+    panel.resize(1300, 800)
+    panel.show()
+    panel.open_run(run)
+    assert panel.wait_idle()
+    browser = panel.browser
+    best = next(row for row in rows(browser) if row.isSelected())  # open now
+    first = next(row for row in rows(browser) if not row.isSelected())  # double-click another one
+    viewport = browser.viewport()
+
+    def double_click(item):  # what a real double-click sends: a click, then the double-click
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=browser.visualItemRect(item).center())
+        qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=browser.visualItemRect(item).center())
+
+    double_click(first)
+    qtbot.waitUntil(lambda: isinstance(panel.dialog, RestoreDialog), timeout=10000)
+    dialog = panel.dialog
+    assert dialog.isVisible() and dialog.source.resolve() == panel.viewer.path.resolve()
+    assert str(dialog.source.resolve()) == first.data(NAME, PATH_ROLE)  # the one clicked, now open
+    assert browser.selected_paths() == [dialog.source.resolve()]
+    double_click(first)
+    assert panel.dialog is dialog  # the same dialog, brought to the front
+    dialog.close()
+
+    browser.setFocus()
+    browser.setCurrentItem(best)
+    qtbot.keyClick(browser, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.dialog is not dialog and panel.dialog.isVisible(), timeout=10000)
+    assert str(panel.dialog.source.resolve()) == best.data(NAME, PATH_ROLE)

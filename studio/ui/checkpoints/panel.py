@@ -49,6 +49,7 @@ class CheckpointPanel(QWidget):
         self.dialog: RestoreDialog | ExportDialog | None = None
         self._pending_file: Path | None = None
         self._compare_with: Path | None = None
+        self._restore_when_open: Path | None = None  # double-clicked while still opening
 
         bar = QToolBar()
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -89,6 +90,9 @@ class CheckpointPanel(QWidget):
 
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
         self.browser.sigSelectionChanged.connect(self._selection_changed)
+        self.browser.sigActivated.connect(self._activated)
+        self.browser.setToolTip("Select a checkpoint to see its tensors (two to compare them); "
+                                "double-click or Enter: restore it into the model")
         self.viewer.sigOpened.connect(self._opened)
         self.viewer.sigFailed.connect(self._open_failed)
         self._update_actions()
@@ -139,6 +143,21 @@ class CheckpointPanel(QWidget):
         else:
             self.viewer.clear_compare()
 
+    def _activated(self, path: Path) -> None:
+        """Double-click or Enter on a checkpoint: the restore dialog for it (once it is open)."""
+        path = path.resolve()
+        if self.live is None:
+            return
+        shown = self.viewer.path.resolve() if self.viewer.path is not None else None
+        if shown == path and self.viewer.opening is None:
+            self.open_restore_dialog()
+            return
+        self._restore_when_open = path
+        if self.viewer.opening != path:
+            self.browser.select_path(path)  # shows it alone (and opens it)
+            if self.viewer.opening != path:
+                self.viewer.open(path)
+
     def _opened(self, path: Path) -> None:
         if self._pending_file is not None and path == self._pending_file:
             self._pending_file = None
@@ -150,6 +169,9 @@ class CheckpointPanel(QWidget):
         if self._compare_with is not None:
             self.viewer.compare(self._compare_with, self._compare_with.name)
         self._update_actions()
+        if self._restore_when_open is not None and path.resolve() == self._restore_when_open:
+            self._restore_when_open = None
+            self.open_restore_dialog()
 
     def _update_actions(self) -> None:
         has = self.viewer.path is not None
@@ -158,7 +180,7 @@ class CheckpointPanel(QWidget):
         self.export_action.setEnabled(has or self.live is not None)
 
     def _open_failed(self, message: str) -> None:
-        self._pending_file = None
+        self._pending_file = self._restore_when_open = None
         self.show_error(message)
 
     def show_error(self, message: str) -> None:
@@ -182,6 +204,11 @@ class CheckpointPanel(QWidget):
         """The partial restore dialog for the open checkpoint into the live model."""
         if self.live is None or self.viewer.inspector is None:
             return None
+        if isinstance(self.dialog, RestoreDialog) and self.dialog.isVisible() \
+                and self.dialog.source == self.viewer.path:
+            self.dialog.raise_()  # already open for this checkpoint: bring it to the front
+            self.dialog.activateWindow()
+            return self.dialog
         try:
             shapes = {entry.name: entry.shape for entry in self.viewer.inspector.entries}
             dialog = RestoreDialog(self.live, self.viewer.path, shapes, self)

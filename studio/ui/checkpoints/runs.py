@@ -41,6 +41,7 @@ class RunBrowser(QTreeWidget):
     """Runs (top level) with their checkpoints, and single files under "Opened files"."""
 
     sigSelectionChanged = Signal(list)  # [Path] of the selected checkpoint files, in click order
+    sigActivated = Signal(object)  # Path of a checkpoint double-clicked (or Enter pressed on it)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -60,6 +61,7 @@ class RunBrowser(QTreeWidget):
         self._refresh_timer.setInterval(300)
         self._refresh_timer.timeout.connect(self.refresh)
         self.itemSelectionChanged.connect(lambda: self.sigSelectionChanged.emit(self.selected_paths()))
+        self.itemActivated.connect(self._activated)
 
     # ---- content ------------------------------------------------------------------------------
     def add_run(self, path: str | Path) -> QTreeWidgetItem:
@@ -157,6 +159,11 @@ class RunBrowser(QTreeWidget):
             child.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     # ---- selection ----------------------------------------------------------------------------
+    def _activated(self, item: QTreeWidgetItem) -> None:
+        path = item.data(NAME, PATH_ROLE)
+        if path:  # a checkpoint row (run rows expand and collapse as usual)
+            self.sigActivated.emit(Path(path))
+
     def _checkpoint_items(self) -> list[QTreeWidgetItem]:
         items = []
         for index in range(self.topLevelItemCount()):

@@ -70,6 +70,7 @@ class CheckpointViewer(QWidget):
 
         self.inspector: CheckpointInspector | None = None
         self.path: Path | None = None
+        self.opening: Path | None = None  # the checkpoint being opened in the background
         self.diffs = None
         self.stats: dict = {}
         self.jobs: list[Job] = []
@@ -85,6 +86,7 @@ class CheckpointViewer(QWidget):
         self._cancel = threading.Event()
         self._generation += 1
         generation, path = self._generation, Path(path)
+        self.opening = path.resolve()
         self.title.setText(f"Opening {path.name} …")
         job = self._start(lambda report: CheckpointInspector(path), "open checkpoint")
         job.sigFinished.connect(lambda inspector: self._opened(generation, inspector))
@@ -93,6 +95,7 @@ class CheckpointViewer(QWidget):
     def _opened(self, generation: int, inspector: CheckpointInspector) -> None:
         if generation != self._generation:
             return
+        self.opening = None
         self.inspector, self.path, self.diffs, self.stats = inspector, inspector.path, None, {}
         entries = inspector.entries
         self.tree.set_entries(entries)
@@ -116,6 +119,7 @@ class CheckpointViewer(QWidget):
 
     def _open_failed(self, generation: int, failure: JobFailure) -> None:
         if generation == self._generation:
+            self.opening = None
             self.title.setText("<i>Nothing open</i>")
             self.progress.hide()
             self.inspector, self.path, self.diffs, self.stats = None, None, None, {}
