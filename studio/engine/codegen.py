@@ -138,7 +138,10 @@ def _forward_lines(graph: GraphModule) -> list[str]:
     local = _local_names(ids)
     lines = [f"    def forward(self, {', '.join(local[i] for i in graph.input_ids)}):"]
     for step in graph.steps:
-        call = f"{_get_attr(step.module_name)}({', '.join(local[s] for s in step.sources)})"
+        inputs = ", ".join(local[s] for s in step.sources)
+        if getattr(graph._modules[step.module_name], "takes_list", False):
+            inputs = f"[{inputs}]"  # merges take one list (scriptable)
+        call = f"{_get_attr(step.module_name)}({inputs})"
         if step.post is not None:
             call = ACTIVATIONS[POST_NAMES[step.post]][1].format(x=call)
         lines.append(f"        {local[step.node_id]} = {call}")

@@ -2,7 +2,8 @@
 
 Children are registered under their node ids, so state_dict keys read like the canvas
 (``conv1.weight``, ``entry_flow_1.sepconv1.depthwise.weight``). The forward loop is a precomputed
-list of steps, so it costs a few microseconds per layer over a hand-written module.
+list of steps, so it costs a few microseconds per layer over a hand-written module. Merge modules
+(``takes_list = True``) get their inputs as one list, a signature TorchScript can script.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class GraphModule(nn.Module):
         self.regularizers: list[tuple[str, float, float]] = []  # (parameter name, l1, l2)
         self.block_name: str | None = None  # the block definition this graph is a use of
         self.block_args: dict = {}  # and the parameter values of that use
-        self._calls = [(s.node_id, self._modules[s.module_name], s.sources, s.post) for s in steps]
+        self._calls = [(s.node_id, self._modules[s.module_name], s.sources, s.post,
+                        getattr(self._modules[s.module_name], "takes_list", False)) for s in steps]
 
     @property
     def output_names(self) -> list[str]:
@@ -56,8 +58,9 @@ class GraphModule(nn.Module):
         return values
 
     def _run(self, values: dict[str, torch.Tensor], wanted: set[str] | None = None) -> None:
-        for node_id, module, sources, post in self._calls:
-            out = module(*[values[source] for source in sources])
+        for node_id, module, sources, post, takes_list in self._calls:
+            inputs = [values[source] for source in sources]
+            out = module(inputs) if takes_list else module(*inputs)
             values[node_id] = post(out) if post is not None else out
             if wanted is not None and wanted.issubset(values):
                 return

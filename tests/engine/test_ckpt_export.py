@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import importlib.util
+import json
 
 import numpy as np
 import onnxruntime
@@ -11,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from studio.cli import main
 from studio.engine.checkpoints import CheckpointError, CheckpointStore
 from studio.engine.checkpoints import export as export_module
 from studio.engine.checkpoints.export import FORMATS, export_model
@@ -103,10 +105,38 @@ def test_export_from_a_store_checkpoint_and_scripted_torchscript(tmp_path):
     info = CheckpointStore(tmp_path / "ckpt").save(1, model.state_dict(), spec=spec)
     result = export_model(spec, info.path, "torchscript", tmp_path / "s.pt", script=True)
     assert result.verified_with == "torch.jit.load (scripted)" and result.max_abs_diff == 0.0
-    with pytest.raises(CheckpointError, match="cannot script this model"):
-        export_model(two_headed_spec(), compile_spec(two_headed_spec(), device="cpu"), "torchscript",
-                     tmp_path / "t.pt", script=True)  # its concat takes *inputs, which TorchScript refuses
-    assert not (tmp_path / "t.pt").exists()
+
+
+@pytest.mark.parametrize("merge", ["concat", "add", "multiply"])
+def test_scripted_torchscript_with_a_merge_layer_two_inputs_and_two_outputs(tmp_path, merge):
+    torch.manual_seed(0)
+    spec = two_headed_spec(merge)
+    model = compile_spec(spec, device="cpu").eval()
+    result = export_model(spec, model, "torchscript", tmp_path / "s.pt", script=True)
+    assert result.verified_with == "torch.jit.load (scripted)" and result.max_abs_diff <= 1e-6
+    loaded = torch.jit.load(str(tmp_path / "s.pt"))
+    assert "xs: List[Tensor]" in loaded.merge.code  # compiled from source, not a trace of two inputs
+    inputs = (torch.randn(5, 1, 8, 8), torch.randn(5, 4))  # another batch size than the export's
+    got, want = loaded(*inputs), model(*inputs)
+    for name in ("scene", "depth"):
+        torch.testing.assert_close(got[name], want[name])
+
+
+@pytest.mark.parametrize("template, shape", [("resnet18", [3, 32, 32]), ("xception", [3, 71, 71])])
+def test_scripted_torchscript_of_templates_with_residual_adds_from_the_command_line(
+        tmp_path, template, shape, capsys):
+    torch.manual_seed(0)
+    spec = create_template(template, num_classes=5, input_shape=shape)
+    model = compile_spec(spec, device="cpu").eval()
+    info = CheckpointStore(tmp_path / "ckpt").save(1, model.state_dict(), spec=spec)
+    out = tmp_path / f"{template}.pt"
+    assert main(["ckpt", "export", str(info.path), "--format", "torchscript", "--script", "-o", str(out),
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["verified_with"] == "torch.jit.load (scripted)" and result["max_abs_diff"] <= 1e-5
+    loaded = torch.jit.load(str(out))
+    x = torch.randn(2, *shape)
+    torch.testing.assert_close(loaded(x), model(x))
 
 
 def test_failed_verification_leaves_no_file(tmp_path, trained, monkeypatch):

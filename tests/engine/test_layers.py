@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from studio.engine.checkpoints.code_bundle import script_generated
 from studio.engine.compiler import compile_spec
 from studio.engine.layers import CATEGORIES, all_layers, get_layer
 from studio.engine.spec import analyze
@@ -46,13 +47,25 @@ def test_inferred_shape_matches_forward(name):
     result = analyze(spec)
     assert result.ok, result.issues
     model = compile_spec(spec, device="cpu").eval()
-    inputs = []
-    for node in spec.input_nodes():
-        shape = (2, *node.args["shape"])
-        inputs.append(torch.randint(0, 4, shape) if name == "one_hot_encoding" else torch.randn(shape))
-    out = model(*inputs)
+    out = model(*_sample_inputs(spec, name))
     assert tuple(out.shape[1:]) == result.nodes["layer"].output_shape
     assert result.nodes["layer"].params == sum(p.numel() for p in model.parameters())
+
+
+def _sample_inputs(spec, name):
+    return [torch.randint(0, 4, (2, *node.args["shape"])) if name == "one_hot_encoding"
+            else torch.randn(2, *node.args["shape"]) for node in spec.input_nodes()]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_INPUTS))
+def test_every_layer_scripts_with_torchscript(name):
+    """The scripted TorchScript export compiles the generated source of every layer."""
+    torch.manual_seed(0)
+    spec = single_layer_spec(name)
+    model = compile_spec(spec, device="cpu").eval()
+    scripted = script_generated(spec, model.state_dict())
+    inputs = _sample_inputs(spec, name)
+    torch.testing.assert_close(scripted(*inputs), model(*inputs))
 
 
 @pytest.mark.parametrize("layer", all_layers(), ids=lambda layer: layer.name)

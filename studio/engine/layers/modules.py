@@ -39,8 +39,10 @@ class InPlaneConv2d(nn.Module):
 
     def forward(self, x):
         channels = x.shape[1]
-        weight = self.weight.expand(channels, 1, *self.weight.shape[2:])
-        bias = self.bias.expand(channels) if self.bias is not None else None
+        weight = self.weight.expand(channels, 1, self.weight.shape[2], self.weight.shape[3])
+        bias = self.bias
+        if bias is not None:  # (a local, so that TorchScript can refine the Optional)
+            bias = bias.expand(channels)
         return F.conv2d(x, weight, bias, stride=self.stride, padding=self.padding, groups=channels)
 
 
@@ -79,9 +81,11 @@ class OneHot(nn.Module):
 
 
 class Add(nn.Module):
-    """Element-wise sum of all inputs."""
+    """Element-wise sum of all inputs (given as one list, which TorchScript can script)."""
 
-    def forward(self, *xs):
+    takes_list = True
+
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
         out = xs[0]
         for x in xs[1:]:
             out = out + x
@@ -89,9 +93,11 @@ class Add(nn.Module):
 
 
 class Multiply(nn.Module):
-    """Element-wise product of all inputs."""
+    """Element-wise product of all inputs (given as one list)."""
 
-    def forward(self, *xs):
+    takes_list = True
+
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
         out = xs[0]
         for x in xs[1:]:
             out = out * x
@@ -99,13 +105,15 @@ class Multiply(nn.Module):
 
 
 class Concat(nn.Module):
-    """Concatenation of all inputs along ``dim`` (1 = channels)."""
+    """Concatenation of all inputs (given as one list) along ``dim`` (1 = channels)."""
+
+    takes_list = True
 
     def __init__(self, dim=1):
         super().__init__()
         self.dim = dim
 
-    def forward(self, *xs):
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
         return torch.cat(xs, dim=self.dim)
 
 
