@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from studio.engine.data.color import shift_hue
 from studio.engine.data.errors import DataError
 
 
@@ -21,8 +22,10 @@ class AugmentConfig:
     """Random ops applied to training batches (validation is never augmented).
 
     ``brightness``: max delta added (pixels in [0, 1]); ``contrast``/``saturation``: max relative change
-    (0.2 -> factor in [0.8, 1.2]); ``crop_scale``: smallest area kept by random resized crop (1 = off);
-    ``crop_ratio``: aspect ratio range of the crop; ``rotation``: max degrees either way.
+    (0.2 -> factor in [0.8, 1.2]); ``hue``: max hue shift as a fraction of the colour circle, at most 0.5
+    (torchvision ColorJitter's ``hue``; RGB inputs only, 1-channel ones are left as they are);
+    ``crop_scale``: smallest area kept by random resized crop (1 = off); ``crop_ratio``: aspect ratio
+    range of the crop; ``rotation``: max degrees either way.
     """
 
     hflip: bool = False
@@ -30,6 +33,7 @@ class AugmentConfig:
     brightness: float = 0.0
     contrast: float = 0.0
     saturation: float = 0.0
+    hue: float = 0.0
     crop_scale: float = 1.0
     crop_ratio: tuple[float, float] = (3 / 4, 4 / 3)
     rotation: float = 0.0
@@ -37,17 +41,28 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if not 0.0 < self.crop_scale <= 1.0:
             raise DataError(f"crop_scale must be in (0, 1], not {self.crop_scale}")
-        if min(self.brightness, self.contrast, self.saturation, self.rotation) < 0:
+        if min(self.brightness, self.contrast, self.saturation, self.hue, self.rotation) < 0:
             raise DataError("augmentation strengths must not be negative")
+        if self.hue > 0.5:
+            raise DataError(f"hue must be at most 0.5 (half the colour circle), not {self.hue}")
 
     @property
     def enabled(self) -> bool:
         return (self.hflip or self.vflip or self.brightness > 0 or self.contrast > 0 or self.saturation > 0
-                or self.geometric)
+                or self.hue > 0 or self.geometric)
 
     @property
     def geometric(self) -> bool:
         return self.crop_scale < 1.0 or self.rotation > 0
+
+
+def ignored_for_channels(config: AugmentConfig, channels: int) -> str | None:
+    """A warning for the data report when colour ops are set but the input has no colour."""
+    names = [name for name in ("saturation", "hue") if getattr(config, name) > 0]
+    if channels == 3 or not names:
+        return None
+    return (f"{' and '.join(names)} augmentation has no effect: the model's input has {channels} "
+            "channel(s), not RGB")
 
 
 class Augmenter:
@@ -75,7 +90,9 @@ class Augmenter:
         if c.saturation > 0 and x.shape[1] == 3:
             gray = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
             x = (x - gray) * self._uniform(x, 1 - c.saturation, 1 + c.saturation) + gray
-        if c.brightness > 0 or c.contrast > 0 or c.saturation > 0:
+        if c.hue > 0 and x.shape[1] == 3:
+            x = shift_hue(x.clamp(0.0, 1.0), self._uniform(x, -c.hue, c.hue))
+        if c.brightness > 0 or c.contrast > 0 or c.saturation > 0 or c.hue > 0:
             x = x.clamp(0.0, 1.0)
         return x
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from studio.engine.data import (
     load_split,
     prepare_image_data,
 )
+from studio.engine.data.augment import ignored_for_channels
 from studio.engine.errors import SpecError, StudioError
 from studio.engine.runs import RunWriter, layout
 from studio.engine.runs.tensorboard import INSTALL_HINT, TensorBoardLogger
@@ -151,6 +152,9 @@ def _build(spec, config, run_dir, resume, emit, ctx, threads_before) -> Session:
 
     data = prepare_image_data(config.data, shape, saved_split=split, class_names=classes, normalization=norm,
                               progress=progress if ctx.is_main else None)
+    note = ignored_for_channels(config.augment, shape[0])
+    if note is not None:
+        data.report = replace(data.report, warnings=(*data.report.warnings, note))
     try:
         session = _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume_state, emit)
     except BaseException:
