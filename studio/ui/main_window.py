@@ -172,6 +172,7 @@ class MainWindow(ProjectFiles, QMainWindow):
             for name in self._hidden_docks:
                 self.docks[name].show()
             self._hidden_docks = []
+            self._focus_canvas()
         elif not self._hidden_docks:
             self._hidden_docks = [name for name in MODEL_DOCKS if self.docks[name].isVisible()]
             for name in self._hidden_docks:
@@ -234,6 +235,15 @@ class MainWindow(ProjectFiles, QMainWindow):
         if self.canvas_tabs.currentWidget() is not None:
             self.inspector.set_scene(self.scene())
             self._update_actions()
+            self._focus_canvas()
+
+    def _focus_canvas(self) -> None:
+        """The canvas in front takes the keyboard (Delete, Ctrl+A, Ctrl+C act on it) unless a dock
+        has it: after a click on a tab, the tab bar would otherwise keep it."""
+        focus = QApplication.focusWidget()
+        in_dock = focus is not None and any(dock.isAncestorOf(focus) for dock in self.docks.values())
+        if self.canvas_tabs.currentWidget() is not None and not in_dock:
+            self.view().setFocus()
 
     def _on_spec_event(self, event: SpecEvent) -> None:
         if event.kind == "reset":

@@ -138,3 +138,18 @@ def test_runs_go_to_the_panels_that_can_show_them(window, tmp_path):
     assert len(one.runs) == 2 and two.runs == [tmp_path]
     with pytest.raises(StudioError, match="not a run directory"):
         window.open_run(tmp_path / "missing")
+
+
+def test_canvas_keys_work_after_clicking_the_model_tab(demo, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    demo.activateWindow()
+    bar = demo.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())  # Training
+    assert demo.current_panel() == "training"
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(0).center())  # back to Model
+    assert demo.current_panel() == "canvas"
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is demo.view())  # not the tab bar
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert sorted(demo.scene().selected_ids()) == sorted(demo.document.spec.nodes)
