@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -112,8 +113,29 @@ def test_cli_errors_are_messages_not_tracebacks(trained, tmp_path, capsys):
     assert "no node 'fc9'" in err and "fc1" in err
     assert main(["embed", str(run), "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--quiet"]) == 1
     assert "no usable images" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("umap") is not None, reason="umap-learn is installed")
+def test_umap_without_the_extra_is_a_message(trained, tmp_path, capsys):
+    run, _ = trained
     assert main(["embed", str(run), "--method", "umap", "--out", str(tmp_path / "o"), "--quiet"]) == 1
     assert "pip install studio[umap]" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("umap") is None, reason="umap-learn is not installed")
+def test_embed_cli_with_umap_in_3d_for_tensorboard(trained, tmp_path, capsys):
+    run, data = trained
+    out = tmp_path / "out"
+    assert main(["embed", str(run), "--data", str(data), "--method", "umap", "--dims", "3", "--seed", "3",
+                 "--out", str(out), "--tensorboard", "--no-sprites", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "Warning" not in captured.err
+    (layer,) = json.loads(captured.out)["layers"]
+    assert layer["projection"] == str(out / "fc1-umap-3d.npz")
+    layout = Projection.load(out / "fc1-umap-3d.npz")
+    assert layout.method == "umap" and layout.seed == 3 and layout.coords.shape == (64, 3)
+    assert np.isfinite(layout.coords).all()
+    assert 'tensor_name: "umap 3d"' in (out / "tensorboard" / "projector_config.pbtxt").read_text()
 
 
 @pytest.mark.slow

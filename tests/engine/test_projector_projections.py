@@ -1,4 +1,4 @@
-"""PCA, t-SNE (streamed, cancellable, seeded), UMAP's missing-extra message and custom directions."""
+"""PCA, t-SNE (streamed, cancellable, seeded), UMAP (or its missing-extra message) and custom directions."""
 
 import importlib.util
 import threading
@@ -112,11 +112,31 @@ def test_umap_without_the_extra_names_the_install_command():
         project(clusters(20, 4)[0], "umap")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("umap") is None, reason="umap-learn is not installed")
-def test_umap_projects_with_its_seed():
-    x, _ = clusters(120, 6)
+UMAP = pytest.mark.skipif(importlib.util.find_spec("umap") is None, reason="umap-learn is not installed")
+
+
+@UMAP
+def test_umap_projects_with_its_seed_and_keeps_clusters_apart(recwarn):
+    x, labels = clusters(120, 6)
     result = project(x, "umap", 2, seed=4)
-    assert result.coords.shape == (120, 2) and result.seed == 4
+    assert result.coords.shape == (120, 2) and result.seed == 4 and result.method == "umap"
+    assert result.params == {"dims": 2, "neighbours": 15, "min_dist": 0.1, "metric": "euclidean",
+                             "initialization": "spectral"}
+    np.testing.assert_array_equal(project(x, "umap", 2, seed=4).coords, result.coords)  # reproducible
+    assert not np.array_equal(project(x, "umap", 2, seed=5).coords, result.coords)
+    centres = np.stack([result.coords[labels == k].mean(0) for k in range(3)])
+    nearest = np.linalg.norm(result.coords[:, None] - centres[None], axis=2).argmin(1)
+    assert (nearest == labels).mean() > 0.95  # each point lies by its own cluster's centre
+    assert not [w for w in recwarn if "n_jobs" in str(w.message)]  # no noise about threads
+
+
+@UMAP
+def test_umap_on_very_few_points_in_3d_starts_at_random():
+    tiny = project(clusters(4, 5)[0], "umap", 3, seed=0)  # spectral start needs more points than dims
+    assert tiny.coords.shape == (4, 3) and tiny.params["initialization"] == "random"
+    assert np.isfinite(tiny.coords).all()
+    with pytest.raises(ProjectorError, match="at least 4 points"):
+        project(clusters(3, 5)[0], "umap", 2)
 
 
 def test_project_dispatches_by_name_and_refuses_unknown_methods():

@@ -20,9 +20,11 @@ def umap(features: np.ndarray, dims: int = 2, *, neighbours: int = 15, min_dist:
         raise ProjectorError(MISSING) from None
     x = check_features(features, dims, minimum=4)
     neighbours = int(min(neighbours, len(x) - 1))
-    params = {"dims": dims, "neighbours": neighbours, "min_dist": min_dist, "metric": metric}
+    init = "spectral" if len(x) > dims + 2 else "random"  # the spectral start needs more points than dims
+    params = {"dims": dims, "neighbours": neighbours, "min_dist": min_dist, "metric": metric,
+              "initialization": init}
     reducer = umap_learn.UMAP(n_components=dims, n_neighbors=neighbours, min_dist=min_dist, metric=metric,
-                              random_state=seed)
+                              init=init, random_state=seed, n_jobs=1 if seed is not None else -1)
     try:
         coords = reducer.fit_transform(x)
     except ValueError as exc:
