@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import torch
 
 from studio.cli.common import print_json, spec_from_argument
-from studio.engine.checkpoints.diff import diff_checkpoints
+from studio.engine.checkpoints.diff import diff_checkpoints, diff_with_model
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.export import DEFAULT_OPSET, FORMATS, export_model
+from studio.engine.checkpoints.info import NAME_PATTERN
 from studio.engine.checkpoints.inspector import CheckpointInspector, list_run
 from studio.engine.checkpoints.mapping import NameMapping
 from studio.engine.checkpoints.plan import RestorePlan, plan_restore
 from studio.engine.checkpoints.presets import load_preset
-from studio.engine.checkpoints.reader import open_checkpoint
+from studio.engine.checkpoints.reader import open_checkpoint, resolve_checkpoint_path
 from studio.engine.checkpoints.restore import apply_plan
 from studio.engine.checkpoints.selection import Selection
 from studio.engine.checkpoints.store import recorded_spec
 from studio.engine.checkpoints.weights_file import write_weights
 from studio.engine.compiler import compile_spec
-from studio.engine.spec.io import spec_hash
+from studio.engine.spec.io import load_spec, spec_hash
+from studio.engine.spec.model import ModelSpec
+from studio.engine.templates import list_templates
 
 
 def register(subparsers) -> None:
@@ -40,9 +44,13 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output (with histograms)")
     parser.set_defaults(func=run_show)
 
-    parser = commands.add_parser("diff", help="relative change per tensor from checkpoint A to B")
-    parser.add_argument("a")
-    parser.add_argument("b")
+    parser = commands.add_parser(
+        "diff", help="relative change per tensor from checkpoint A to B (a checkpoint or a model)")
+    parser.add_argument("a", help="checkpoint file, sidecar, or run folder (latest)")
+    parser.add_argument("b", help="checkpoint, or a model spec file or template name: the model as built "
+                                  "now (its initial weights), to see what A would fill, miss or misfit")
+    parser.add_argument("--classes", type=int, help="classes, when B is a template")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the model's initial weights (default 0)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run_diff)
 
@@ -122,20 +130,41 @@ def run_show(args) -> int:
 
 
 def run_diff(args) -> int:
-    diffs = diff_checkpoints(args.a, args.b)
+    spec = _model_spec(args.b, args.classes)
+    if spec is None:
+        diffs = diff_checkpoints(args.a, args.b)
+    else:
+        torch.manual_seed(args.seed)
+        diffs = diff_with_model(args.a, compile_spec(spec, device="cpu"))
     if args.json:
         print_json([d.to_dict() for d in diffs])
         return 0
+    if spec is not None:
+        print(f"A: {resolve_checkpoint_path(args.a)}\nB: model '{spec.name}' from {args.b} "
+              f"(initial weights, seed {args.seed})")
     rows = []
     for d in diffs:
         detail = {"shape": f"{_shape(d.shape_a)} -> {_shape(d.shape_b)}", "only_a": "only in A",
                   "only_b": "only in B"}.get(d.status, "")
         rows.append((d.name, d.status, _num(d.relative_change), _num(d.max_abs_diff), detail))
     _table(("tensor", "status", "rel. change", "max |diff|", ""), rows, right={2, 3})
-    counts = {status: sum(d.status == status for d in diffs) for status in ("changed", "same", "shape")}
+    counts = {status: sum(d.status == status for d in diffs)
+              for status in ("changed", "same", "shape", "only_a", "only_b")}
     print(f"{counts['changed']} changed, {counts['same']} identical, {counts['shape']} with other shapes, "
-          f"{sum(d.status.startswith('only') for d in diffs)} in one checkpoint only")
+          f"{counts['only_a']} only in A, {counts['only_b']} only in B")
     return 0
+
+
+def _model_spec(value: str, classes: int | None) -> ModelSpec | None:
+    """The spec ``value`` names when it is a template or a spec file (not a checkpoint or its sidecar)."""
+    path = Path(value)
+    if path.exists():
+        if path.is_file() and path.suffix == ".json" and not NAME_PATTERN.match(path.stem):
+            return load_spec(path)
+        return None
+    if value in {template.name for template in list_templates()}:
+        return spec_from_argument(value, classes)
+    return None
 
 
 def run_restore(args) -> int:

@@ -67,10 +67,36 @@ def test_diff(run, capsys):
     code, out, _ = cli(capsys, "ckpt", "diff", folder / "ckpt-000000010.safetensors",
                        folder / "ckpt-000000020.safetensors")
     assert code == 0 and "fc.weight     changed            1" in out
-    assert out.splitlines()[-1] == "1 changed, 3 identical, 0 with other shapes, 0 in one checkpoint only"
+    assert out.splitlines()[-1] == "1 changed, 3 identical, 0 with other shapes, 0 only in A, 0 only in B"
     code, out, _ = cli(capsys, "ckpt", "diff", folder / "ckpt-000000010.safetensors",
                        folder / "ckpt-000000020.safetensors", "--json")
     assert {d["name"]: d["status"] for d in json.loads(out)}["fc.bias"] == "same"
+
+
+def test_diff_a_checkpoint_with_the_model_a_spec_builds(run, capsys):
+    folder = run / "run" / "checkpoints"
+    code, out, _ = cli(capsys, "ckpt", "diff", folder / "ckpt-000000010.json", run / "spec.json")
+    assert code == 0 and out.splitlines()[1] == "B: model 'tiny' from " + str(run / "spec.json") + (
+        " (initial weights, seed 0)")
+    assert out.splitlines()[-1] == "0 changed, 4 identical, 0 with other shapes, 0 only in A, 0 only in B"
+    code, out, _ = cli(capsys, "ckpt", "diff", run / "run", run / "spec.json", "--json")  # latest: step 20
+    statuses = {d["name"]: d["status"] for d in json.loads(out)}
+    assert statuses == {"conv1.weight": "same", "conv1.bias": "same", "fc.weight": "changed",
+                        "fc.bias": "same"}
+    code, out, _ = cli(capsys, "ckpt", "diff", run / "run", run / "spec.json", "--seed", "1")
+    assert code == 0 and out.splitlines()[-1].startswith("4 changed, 0 identical")  # other initial weights
+
+    save_spec(tiny_cnn(classes=5, size=8), run / "five.json")
+    code, out, _ = cli(capsys, "ckpt", "diff", run / "run", run / "five.json", "--json")
+    shapes = {d["name"]: (d["shape_a"], d["shape_b"]) for d in json.loads(out) if d["status"] == "shape"}
+    assert shapes == {"fc.weight": ([3, 128], [5, 128]), "fc.bias": ([3], [5])}
+    code, out, _ = cli(capsys, "ckpt", "diff", run / "run", "mlp", "--classes", "3")
+    assert code == 0 and ["conv1.weight", "only_a", "-", "-", "only", "in", "A"] in [
+        line.split() for line in out.splitlines()]
+    assert out.splitlines()[-1].startswith("0 changed, 0 identical, 0 with other shapes, 4 only in A, ")
+    (run / "not_a_spec.json").write_text('{"hello": 1}')
+    code, _, err = cli(capsys, "ckpt", "diff", run / "run", run / "not_a_spec.json")
+    assert code == 1 and err.startswith("studio: error: ") and "Traceback" not in err
 
 
 def test_restore_into_a_new_head(run, capsys):
