@@ -41,6 +41,7 @@ from studio.ui.project_files import ProjectFiles
 from studio.ui.settings import AppSettings
 from studio.ui.status import StatusLine
 from studio.ui.theme import apply_theme, canvas_colors
+from studio.ui.training.plot_style import restyle_all
 
 CANVAS = "canvas"
 MODEL_DOCKS = ("palette", "inspector", "code", "history")
@@ -393,6 +394,7 @@ class MainWindow(ProjectFiles, QMainWindow):
 
     def _apply_theme(self) -> None:
         apply_theme(QApplication.instance(), self.settings.theme())
+        restyle_all()  # the plots of the panels
         colors = canvas_colors()
         for view in self.canvases.values():
             view.canvas().set_colors(colors)

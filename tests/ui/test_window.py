@@ -153,3 +153,22 @@ def test_canvas_keys_work_after_clicking_the_model_tab(demo, qtbot):
     qtbot.waitUntil(lambda: QApplication.focusWidget() is demo.view())  # not the tab bar
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert sorted(demo.scene().selected_ids()) == sorted(demo.document.spec.nodes)
+
+
+def test_plots_follow_a_theme_change(window):
+    panel = window.panels["training"]
+    plots = [panel.curves.graphics, panel.settings_form.schedule_plot, panel.data_page.report_view.chart]
+    window.set_theme("light")
+    light = [plot.backgroundBrush().color().lightness() for plot in plots]
+    title = panel.curves.plots["loss"].titleLabel
+    light_title = title.opts["color"]
+    try:
+        window.set_theme("dark")
+        for plot, before in zip(plots, light, strict=True):
+            assert plot.backgroundBrush().color().lightness() < before - 100, plot
+        axis = panel.curves.plots["loss"].getAxis("left")
+        assert axis.textPen().color().lightness() > 150  # light text on the dark background
+        assert title.text == "Loss" and title.opts["color"] != light_title  # same title, new colour
+    finally:
+        window.set_theme("light")
+    assert [plot.backgroundBrush().color().lightness() for plot in plots] == light
