@@ -192,3 +192,17 @@ def test_bad_input_is_reported_in_the_panel_and_it_keeps_working(panel, run, tmp
     assert "does not exist" in panel.form.status.text()
     project(panel, run)
     assert panel.result is not None and panel.form.project_button.isEnabled()
+
+
+def test_the_setup_form_fits_its_column_whatever_the_names(panel):
+    from PySide6.QtWidgets import QScrollArea
+
+    column = panel.findChild(QScrollArea).minimumWidth()
+    form = panel.form
+    form.checkpoint.addItem("step 123456  acc 0.837  (best, last)  ckpt-000123456.safetensors")
+    form.methods.set_classes(["a-very-long-class-name-indeed", "another-long-class-name"])
+    form.methods.method.setCurrentIndex(form.methods.method.findData("custom"))
+    assert form.minimumSizeHint().width() <= column  # no sideways scrolling, no buttons cut off
+    custom = form.methods.pages.sizeHint().height()
+    form.methods.method.setCurrentIndex(form.methods.method.findData("tsne"))
+    assert form.methods.pages.sizeHint().height() < custom  # as tall as the page shown: no gap

@@ -128,6 +128,9 @@ class SetupForm(QWidget):
         self.compare.toggled.connect(self._compare_changed)
         self._fill_data()
         self._compare_changed()
+        for combo in self.findChildren(QComboBox):  # long checkpoint names must not widen the form
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
 
     def _build(self, browse_run: QPushButton, browse_folder: QPushButton) -> None:
         source = QGroupBox("Source")

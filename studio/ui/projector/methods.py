@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -144,13 +145,10 @@ class MethodOptions(QWidget):
             self.axis_kind.addItem(title, key)
         form.addRow("Axes from", self.axis_kind)
         self.axis_ends: list[tuple[QComboBox, QComboBox]] = []
-        for axis in "xy":
+        for axis in "xy":  # one end per row: two side by side made the form wider than its column
             ends = (QComboBox(editable=True), QComboBox(editable=True))
-            row = QHBoxLayout()
-            row.addWidget(ends[0], 1)
-            row.addWidget(QLabel("→"))
-            row.addWidget(ends[1], 1)
-            form.addRow(f"{axis} axis", row)
+            form.addRow(f"{axis} axis from", ends[0])
+            form.addRow("to", ends[1])
             self.axis_ends.append(ends)
 
     def set_classes(self, names: tuple[str, ...] | list[str]) -> None:
@@ -167,6 +165,11 @@ class MethodOptions(QWidget):
     def _method_changed(self) -> None:
         key = self.method.currentData()
         self.pages.setCurrentIndex([k for k, _ in METHODS].index(key))
+        for index in range(self.pages.count()):  # the stack is as tall as the page shown, no gap
+            policy = QSizePolicy.Policy.Preferred if index == self.pages.currentIndex() else \
+                QSizePolicy.Policy.Ignored
+            self.pages.widget(index).setSizePolicy(policy, policy)
+        self.pages.updateGeometry()
         self.dims.setEnabled(key != "custom")
         for i, box in enumerate(self.components):
             box.setEnabled(i < self.dims.currentData())
