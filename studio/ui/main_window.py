@@ -410,9 +410,9 @@ class MainWindow(ProjectFiles, QMainWindow):
             raise StudioError(f"{path} is not a run directory")
         chosen = [self.panels[panel]] if panel in self.panels else list(self.panels.values())
         takers = [widget for widget in chosen if hasattr(widget, "open_run")]
-        for panel in takers:
-            panel.open_run(Path(path))
-        if not takers:
+        for taker in takers:
+            taker.open_run(Path(path))
+        if not takers and panel not in self.panels:  # (a named panel without runs, e.g. the canvas: fine)
             self.message(f"No panel can show runs yet ({path})")
 
     # ---- closing ------------------------------------------------------------------------------

@@ -85,3 +85,16 @@ def test_another_project_brings_its_own_settings_and_runs(qtbot, tmp_path):
     panel.document.replace(Project(tiny_cnn(3), training={"batch_size": 5}), other / "other.studio")
     assert panel.runs_list.tree.topLevelItemCount() == 0
     assert panel.settings_form.batch_size.value() == 5 and panel.data_page.form.folder.text() == ""
+
+
+def test_schedule_plot_axis_starts_at_zero_and_no_preset_looks_applied(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    form = panel.settings_form
+    assert form.preset.currentIndex() == -1 and form.preset.currentText() == ""  # the placeholder shows
+    form.lr.setValue(0.001)
+    form.schedule.setCurrentText("constant")  # a flat line must read 0.001, not sit on a 0 tick
+    form.by_steps.setChecked(True)
+    form.steps.setValue(500)
+    (x_low, x_high), (y_low, y_high) = form.schedule_plot.getViewBox().viewRange()
+    assert y_low == pytest.approx(0.0) and 0.001 < y_high < 0.002
+    assert x_low <= 0 and 499 <= x_high < 520

@@ -38,4 +38,6 @@ class SchedulePlot(pg.PlotWidget):
     def show_schedule(self, optimizer: OptimizerConfig, schedule: ScheduleConfig, total_steps: int) -> None:
         steps, lrs = schedule_curve(optimizer, schedule, total_steps)
         self.curve.setData(steps, lrs)
-        self.enableAutoRange()
+        top = float(lrs.max()) if len(lrs) else 0.0  # from 0: a constant rate must not look like 0
+        self.setYRange(0.0, top * 1.1 if top > 0 else 1.0, padding=0)
+        self.setXRange(0, max(1, int(total_steps) - 1), padding=0.02)

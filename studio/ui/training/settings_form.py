@@ -55,6 +55,7 @@ class SettingsForm(QWidget):
         self._train_images: int | None = None
         self.messages = MessageBar()
         self.preset = QComboBox()
+        self.preset.setPlaceholderText("choose a preset to apply…")
         self.apply_preset_button = QPushButton("Apply")
         self.save_preset_button = QPushButton("Save as preset…")
         self.optimizer = QComboBox()
@@ -277,9 +278,11 @@ class SettingsForm(QWidget):
     def _reload_presets(self) -> None:
         self.preset.clear()
         self.preset.addItems(self.presets.names())
+        self.preset.setCurrentIndex(-1)  # none chosen: the form shows the project's own settings
 
     def _apply_preset(self) -> None:
-        self.apply_named_preset(self.preset.currentText())
+        if self.preset.currentIndex() >= 0:
+            self.apply_named_preset(self.preset.currentText())
 
     def apply_named_preset(self, name: str) -> None:
         """Change the shown settings by preset ``name``."""
