@@ -107,6 +107,7 @@ def test_export_from_a_store_checkpoint_and_scripted_torchscript(tmp_path):
     assert result.verified_with == "torch.jit.load (scripted)" and result.max_abs_diff == 0.0
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit.load's deprecation notice
 @pytest.mark.parametrize("merge", ["concat", "add", "multiply"])
 def test_scripted_torchscript_with_a_merge_layer_two_inputs_and_two_outputs(tmp_path, merge):
     torch.manual_seed(0)
@@ -122,6 +123,7 @@ def test_scripted_torchscript_with_a_merge_layer_two_inputs_and_two_outputs(tmp_
         torch.testing.assert_close(got[name], want[name])
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit.load's deprecation notice
 @pytest.mark.parametrize("template, shape", [("resnet18", [3, 32, 32]), ("xception", [3, 71, 71])])
 def test_scripted_torchscript_of_templates_with_residual_adds_from_the_command_line(
         tmp_path, template, shape, capsys):

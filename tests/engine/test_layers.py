@@ -57,6 +57,7 @@ def _sample_inputs(spec, name):
             else torch.randn(2, *node.args["shape"]) for node in spec.input_nodes()]
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit.script's deprecation notice
 @pytest.mark.parametrize("name", sorted(SAMPLE_INPUTS))
 def test_every_layer_scripts_with_torchscript(name):
     """The scripted TorchScript export compiles the generated source of every layer."""
