@@ -127,3 +127,23 @@ def test_resume_a_finished_run_for_more_epochs(qtbot, tmp_path):
     assert panel.run.run_dir == run_dir
     loss = panel.runs.watcher.get(run_dir).curves.buffers["train/loss"].arrays()[0]
     assert loss.tolist() == sorted(set(loss.tolist())) and loss[-1] == result.step  # no repeated steps
+
+
+def test_clicking_a_cell_of_an_opened_run_shows_its_images(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from studio.ui.training.results_widgets import GALLERY_LIMIT
+
+    panel = make_panel(qtbot, tmp_path)
+    run_dir = headless_run(tmp_path, "cells", epochs=2)
+    panel.open_run(run_dir)
+    results = panel.results
+    panel.tabs.setCurrentWidget(results)
+    assert results.confusion.rowCount() == 3 and results.predictions is None  # counts only so far
+    matrix = results.confusion.matrix
+    true, predicted = max(((i, j) for i in range(3) for j in range(3)), key=lambda cell: matrix[cell])
+    rect = results.confusion.visualItemRect(results.confusion.item(true, predicted))
+    qtbot.mouseClick(results.confusion.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    wait_for(qtbot, lambda: results.predictions is not None, timeout=60, message="per-image predictions")
+    assert results.gallery_title.text().startswith("true ")  # the cell clicked, not all misclassified
+    assert results.gallery.count() == min(len(results.predictions.cell(true, predicted)), GALLERY_LIMIT)

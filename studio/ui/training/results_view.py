@@ -42,9 +42,11 @@ class ResultsView(QWidget):
         super().__init__(parent)
         self.predictions: Predictions | None = None
         self.run_dir: Path | None = None
+        self._wanted: tuple[int, int] | None = None  # a cell clicked before the images were known
         self.predictor = PredictionsRunner(self)
         self.predictor.sigResult.connect(self.show_predictions)
         self.predictor.sigFailed.connect(self.sigFailed)
+        self.predictor.sigFailed.connect(self._forget_wanted)
         self.predictor.sigProgress.connect(self.sigProgress)
         self.title = QLabel("No results yet: they appear after the first validation.")
         self.title.setWordWrap(True)
@@ -115,7 +117,7 @@ class ResultsView(QWidget):
         matrix = find_detail(details, "confusion")
         if matrix is None or not class_names:
             return
-        self.predictions = None
+        self.predictions, self._wanted = None, None
         matrix = np.asarray(matrix, np.int64)
         self.confusion.set_matrix(matrix, class_names)
         n = len(class_names)
@@ -125,7 +127,8 @@ class ResultsView(QWidget):
                                   find_detail(details, "f1_per_class") or nan, matrix.sum(1))
         self.title.setText(html.escape(title) + _accuracy_text(metrics))
         self.gallery.clear()
-        self.gallery_title.setText("Press 'Show images per cell' to see the images behind the counts")
+        self.gallery_title.setText("Click a cell (or 'Show images per cell') to see the images behind the "
+                                   "counts")
         self._set_clickable(False)
 
     def show_predictions(self, predictions: Predictions) -> None:
@@ -139,11 +142,21 @@ class ResultsView(QWidget):
                            f"{html.escape(predictions.source)}: {len(predictions):,} images, accuracy "
                            f"<b>{predictions.accuracy:.1%}</b>")
         self._set_clickable(True)
-        self.show_misclassified()
+        wanted, self._wanted = self._wanted, None
+        if wanted is not None and max(wanted) < len(predictions.class_names):
+            self.show_cell(*wanted)
+        else:
+            self.show_misclassified()
         self.sigReady.emit(predictions)
 
     def show_cell(self, true: int, predicted: int) -> None:
+        """The images of a cell; clicked before they are known, they are computed first."""
         if self.predictions is None:
+            if self.run_dir is not None and self.confusion.rowCount():
+                self._wanted = (true, predicted)
+                self.gallery_title.setText("Finding the images behind the cells (the best checkpoint on the "
+                                           "validation images)…")
+                self.predict()
             return
         names = self.predictions.class_names
         rows = self.predictions.cell(true, predicted)
@@ -159,8 +172,12 @@ class ResultsView(QWidget):
                                    "confident first")
         self.gallery.show_images(self.predictions, rows)
 
+    def _forget_wanted(self, *_) -> None:
+        self._wanted = None
+
     def _set_clickable(self, clickable: bool) -> None:
         self.all_wrong.setEnabled(clickable)
+        clickable = clickable or self.run_dir is not None  # a click computes the images first
         cursor = Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor
         self.confusion.setCursor(cursor)
 
