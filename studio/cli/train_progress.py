@@ -38,9 +38,11 @@ class ProgressPrinter:
         elif isinstance(event, DataReportEvent):
             self._close_decode()
             report = event.report
+            decoded = ("decoded images reused from an earlier run" if report.get("reused_decode")
+                       else f"{report['decode_seconds']:.1f} s to decode")
             tqdm.write(f"data: {report['num_train']} training, {report['num_val']} validation images, "
                        f"{len(report['class_names'])} classes; {len(report['skipped'])} file(s) skipped "
-                       f"({report['decode_seconds']:.1f} s to decode)", file=sys.stderr)
+                       f"({decoded})", file=sys.stderr)
         elif isinstance(event, StateEvent) and event.state == "running" and self.bar is None:
             self.bar = tqdm(initial=event.step, total=event.total_steps, unit="step", file=sys.stderr,
                             dynamic_ncols=True)

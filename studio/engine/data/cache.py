@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.data.decode import MAX_PIXELS, RESIZE_MODES, BadImage, decode_image
+from studio.engine.data.decode_store import DecodeStore
 from studio.engine.data.errors import DataError
 
 STORAGES = ("auto", "memory", "disk")
@@ -25,11 +26,12 @@ Progress = Callable[[int, int], None]  # (images done, total)
 
 class ImageCache:
     """Decoded images: ``images[i]`` is file ``i``; ``ok[i]`` is False for files that failed to decode
-    (their row is zeros, the reason in ``failures[i]``). ``source_sizes[i]`` is (width, height)."""
+    (their row is zeros, the reason in ``failures[i]``). ``source_sizes[i]`` is (width, height).
+    ``reused``: read from the persistent decode store instead of decoded."""
 
     def __init__(self, images: np.ndarray, ok: np.ndarray, failures: dict[int, str],
                  source_sizes: np.ndarray, source_modes: list[str], storage: str,
-                 directory: Path | None = None, seconds: float = 0.0) -> None:
+                 directory: Path | None = None, seconds: float = 0.0, reused: bool = False) -> None:
         self.images = images
         self.ok = ok
         self.failures = failures
@@ -37,6 +39,7 @@ class ImageCache:
         self.source_modes = source_modes
         self.storage = storage
         self.seconds = seconds
+        self.reused = reused
         self._directory = directory
 
     @property
@@ -57,12 +60,14 @@ class ImageCache:
 
 def load_images(paths: Sequence[str | os.PathLike], shape: Sequence[int], *, resize: str = "crop",
                 workers: int | None = None, storage: str = "auto", directory: str | os.PathLike | None = None,
-                max_pixels: int = MAX_PIXELS, progress: Progress | None = None) -> ImageCache:
+                max_pixels: int = MAX_PIXELS, progress: Progress | None = None,
+                store: DecodeStore | None = None) -> ImageCache:
     """Decode ``paths`` into an :class:`ImageCache` of per-image ``shape`` ``(C, H, W)``.
 
     Files that fail are marked in ``cache.ok``/``cache.failures``, never raised. ``storage`` is
     ``memory``, ``disk`` (a memmap in ``directory`` or a temp folder) or ``auto`` (memory when the
-    array takes under half the available RAM).
+    array takes under half the available RAM). With a ``store``, an earlier decode of the same files
+    is reused (``cache.reused``) and a new one is kept for the next run.
     """
     channels, height, width = _check_shape(shape)
     if resize not in RESIZE_MODES:
@@ -73,6 +78,13 @@ def load_images(paths: Sequence[str | os.PathLike], shape: Sequence[int], *, res
     nbytes = count * channels * height * width
     if storage == "auto":
         storage = "memory" if nbytes <= _memory_budget() else "disk"
+    key = store.key(paths, (channels, height, width), resize, max_pixels) if store is not None else None
+    if key is not None:
+        start = time.perf_counter()
+        entry = store.load(key, (count, channels, height, width), mmap=storage == "disk")
+        if entry is not None:
+            return ImageCache(entry.images, entry.ok, entry.failures, entry.source_sizes, entry.source_modes,
+                              storage, seconds=time.perf_counter() - start, reused=True)
     folder = None
     if storage == "memory":
         images = np.zeros((count, channels, height, width), np.uint8)
@@ -106,7 +118,10 @@ def load_images(paths: Sequence[str | os.PathLike], shape: Sequence[int], *, res
                 progress(done, count)
     if isinstance(images, np.memmap):
         images.flush()
-    return ImageCache(images, ok, failures, sizes, modes, storage, folder, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    if key is not None:
+        store.save(key, images, ok, failures, sizes, modes)
+    return ImageCache(images, ok, failures, sizes, modes, storage, folder, seconds)
 
 
 def _check_shape(shape: Sequence[int]) -> tuple[int, int, int]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from studio.engine.data.cache import ImageCache, load_images
 from studio.engine.data.decode import MAX_PIXELS
+from studio.engine.data.decode_store import DecodeStore
 from studio.engine.data.errors import DataError
 from studio.engine.data.labels import LabelRule
 from studio.engine.data.normalize import Normalization, resolve_normalization
@@ -37,6 +38,14 @@ class DataConfig:
     cache_dir: str | None = None
     workers: int | None = None
     max_image_pixels: int = MAX_PIXELS
+    keep_decoded: bool = True  # reuse decoded images in later runs (studio.engine.data.decode_store)
+    keep_decoded_dir: str | None = None  # default: $STUDIO_CACHE_DIR or ~/.cache/studio/decoded
+    keep_decoded_max_mb: int = 2048
+
+    def __post_init__(self) -> None:
+        if self.keep_decoded_max_mb < 1:
+            raise DataError("keep_decoded_max_mb must be at least 1 (set keep_decoded to false to turn "
+                            "the decode cache off)")
 
 
 @dataclass
@@ -144,16 +153,19 @@ def prepare_image_data(config: DataConfig, shape: tuple[int, ...] | list[int], *
         input_shape=shape, normalization=norm.to_dict(),
         split={"mode": split.mode, "fraction": split.fraction, "seed": split.seed}, storage=cache.storage,
         decode_seconds=cache.seconds + (val_cache.seconds if val_cache is not cache else 0.0),
-        warnings=tuple(warnings))
+        warnings=tuple(warnings), reused_decode=cache.reused and val_cache.reused)
     return ImageData(train, val, names, shape, norm, split, report)
 
 
 def _decode(index: DatasetIndex, shape: tuple[int, ...], config: DataConfig, stage: str,
             progress: Progress | None) -> ImageCache:
     callback = (lambda done, total: progress(stage, done, total)) if progress is not None else None
+    store = None
+    if config.keep_decoded:
+        store = DecodeStore.at(config.keep_decoded_dir, config.keep_decoded_max_mb)
     return load_images(index.paths(), shape, resize=config.resize, workers=config.workers,
                        storage=config.cache, directory=config.cache_dir, max_pixels=config.max_image_pixels,
-                       progress=callback)
+                       progress=callback, store=store)
 
 
 def _skipped(index: DatasetIndex, cache: ImageCache) -> list[tuple[str, str]]:

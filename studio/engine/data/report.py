@@ -27,6 +27,7 @@ class DataReport:
     storage: str
     decode_seconds: float
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    reused_decode: bool = False  # the images came from the decode cache of an earlier run
 
     @property
     def num_train(self) -> int:
@@ -46,7 +47,8 @@ class DataReport:
             "skipped": [{"path": path, "reason": reason} for path, reason in self.skipped],
             "image_sizes": self.image_sizes, "modes": self.modes, "input_shape": list(self.input_shape),
             "normalization": self.normalization, "split": self.split, "storage": self.storage,
-            "decode_seconds": round(self.decode_seconds, 3), "warnings": list(self.warnings),
+            "decode_seconds": round(self.decode_seconds, 3), "reused_decode": self.reused_decode,
+            "warnings": list(self.warnings),
         }
 
     def summary(self) -> str:
