@@ -140,3 +140,21 @@ def test_3d_view_explains_that_offscreen_qt_has_no_opengl(qtbot):
     assert view.ensure_ready() is False
     assert "OpenGL" in view.problem and "offscreen" in view.problem
     assert view.currentWidget() is view.message and view.message.text() == view.problem
+
+
+def test_outlines_of_a_selection_go_under_its_thumbnails(canvas):
+    from studio.ui.projector.cloud import FRAME
+
+    canvas.set_points(np.array([[0, 0], [0.8, 0], [20, 20]], float),
+                      SpriteSheet.from_atlas(build_atlas(solid_images()[:3], 16)))
+    canvas.renderer.emphasis = {"selected": np.array([0, 1, 2])}
+    canvas.refresh()
+    first, second = canvas.screen_position(0), canvas.screen_position(1)
+    assert 0 < second.x() - first.x() < 16  # the two thumbnails overlap
+    image = canvas.render_image()
+    side = 16 + 2 * FRAME + 2
+    on_first = QPoint(int(round(second.x() - side / 2)), int(round(second.y())))  # 2nd's outline, on the 1st
+    assert first.x() - 8 < on_first.x() < second.x() - 8
+    assert pixel(image, on_first) == COLORS[0]  # the image, not an outline drawn across it
+    rim = canvas.screen_position(2) + QPoint(int(side / 2), 0)  # a lone point keeps its outline
+    assert pixel(image, rim) == QColor(ROLE_COLORS["selected"]).getRgb()[:3]

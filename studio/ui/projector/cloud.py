@@ -115,10 +115,11 @@ class CloudRenderer:
             keep = self._visible(screen, camera, size / 2 + FRAME)
             idx, screen = idx[keep], screen[keep]
             level, drawn = self._level(len(idx), size, sprites, style)
+            if len(idx) <= MAX_OUTLINES:  # many matches stand out by the fade alone
+                # under the images: overlapping ones stay visible, the group gets one coloured rim
+                self.outline(painter, screen, drawn, ROLE_COLORS[role])
             order = self._draw(painter, screen, np.arange(len(idx)), sprites, level, drawn, style.frames,
                                points=idx)
-            if len(idx) <= MAX_OUTLINES:  # many matches stand out by the fade alone
-                self.outline(painter, screen[order], drawn, ROLE_COLORS[role])
             parts.append((idx[order], screen[order], np.full(len(idx), drawn / 2)))
         return Drawn(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
                      np.concatenate([p[2] for p in parts]), base.level, base.size)
