@@ -58,12 +58,13 @@ def run_train(args) -> int:
     from studio.engine.training.distributed import from_environment
 
     spec, config, run_dir = _resolve(args)
-    main = from_environment().is_main
+    ctx = from_environment()
+    main = ctx.is_main
     printer = ProgressPrinter(enabled=main and not args.quiet and not args.json)
     trainer = Trainer(spec, config, run_dir=run_dir if main else None, callbacks=[printer],
                       resume=args.resume)
     try:
-        with StopOnSignal(trainer, announce=main) as signals:
+        with StopOnSignal(trainer, announce=main, repeat_aborts=not ctx.enabled) as signals:
             result = trainer.run()
     except Interrupted as exc:
         if main:

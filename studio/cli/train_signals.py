@@ -4,6 +4,10 @@ The first signal asks the trainer to stop before its next step; it saves a check
 reason ("interrupted by SIGINT") to status.json. A second signal, or one that arrives while the run is
 still being prepared (nothing to save yet), aborts at once. Either way the command exits with
 128 + the signal number (130 for SIGINT, 143 for SIGTERM), as shells expect.
+
+Under torchrun one Ctrl-C reaches each worker twice (from the terminal and again from the launcher),
+and a worker that aborted would leave the others waiting in the checkpoint's collective: there,
+later signals are ignored and the launcher's own deadline (SIGKILL) is the last resort.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ class StopOnSignal:
     """Context manager installing the handlers around ``trainer.run()``; ``signum`` is the signal
     that stopped the run (None when none came)."""
 
-    def __init__(self, trainer: Any, announce: bool = True) -> None:
+    def __init__(self, trainer: Any, announce: bool = True, repeat_aborts: bool = True) -> None:
         self.trainer = trainer
         self.announce = announce
+        self.repeat_aborts = repeat_aborts
         self.signum: int | None = None
         self._previous: dict[int, Any] = {}
 
@@ -57,11 +62,14 @@ class StopOnSignal:
         self._previous.clear()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is not None and not self.repeat_aborts:
+            return
         if self.signum is not None or self.trainer.session is None:
             self._restore()
             raise Interrupted(signum)
         self.signum = signum
         if self.announce:
+            again = " (Ctrl-C again to abort)" if self.repeat_aborts else ""
             print(f"\n{signal.Signals(signum).name}: stopping after the current step and saving a "
-                  "checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+                  f"checkpoint{again}", file=sys.stderr)
         self.trainer.stop(self.reason)

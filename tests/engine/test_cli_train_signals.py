@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -81,17 +82,24 @@ def test_signal_stops_with_a_checkpoint_that_resumes(folder, tmp_path, signum, m
 
 
 @pytest.mark.slow
-def test_sigterm_to_torchrun_saves_one_whole_checkpoint(folder, tmp_path):
+@pytest.mark.parametrize("how", ["sigterm to the launcher", "ctrl-c in the terminal"])
+def test_torchrun_stopped_by_a_signal_saves_one_whole_checkpoint(folder, tmp_path, how):
     run = tmp_path / "ddp"
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     process = subprocess.Popen([*torchrun, "-m", "studio", *_train_args(run, "--steps", STEPS)], cwd=folder,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)  # its own process group, like a terminal's job
     _wait_for_logged_step(run, process)
-    process.send_signal(signal.SIGTERM)  # the launcher passes it on to both workers
+    if how == "sigterm to the launcher":
+        process.send_signal(signal.SIGTERM)  # the launcher passes it on to both workers
+        name = "SIGTERM"
+    else:  # every process of the job gets it, and each worker once more from the launcher
+        os.killpg(process.pid, signal.SIGINT)
+        name = "SIGINT"
     _, err = process.communicate(timeout=240)
     assert process.returncode != 0
     status = RunReader(run).status()
-    assert status.state == "finished" and status.reason == "interrupted by SIGTERM", err[-3000:]
+    assert status.state == "finished" and status.reason == f"interrupted by {name}", err[-3000:]
     store = CheckpointStore(run / "checkpoints")
     [last] = store.list()  # rank 0 saved once, after both processes agreed on the step
     assert last.step == status.step and last.reason == "stopped"
@@ -100,3 +108,4 @@ def test_sigterm_to_torchrun_saves_one_whole_checkpoint(folder, tmp_path):
     compile_spec(tiny_cnn(3, 8)).load_state_dict(store.load_weights(last))
     assert store.load_training_state(last)["world_size"] == 2
     assert f"checkpoint saved: {last.path}" in err
+    assert "terminate called" not in err and "aborted" not in err  # no worker gave up half-way
