@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,3 +154,11 @@ def test_live_model_exports_when_no_checkpoint_is_open(qtbot, tmp_path):
     loaded = torch.jit.load(str(tmp_path / "live.pt"))
     x = torch.randn(2, 1, 12, 12)
     assert torch.allclose(loaded(x), panel.live.module().eval()(x), atol=1e-5)
+
+
+def test_a_run_checkpoint_exports_to_the_runs_exports_folder_by_default(panel, run):
+    dialog = panel.open_export_dialog()
+    dialog.set_format("safetensors")
+    destination = Path(dialog.destination.text())
+    assert destination.parent == run.resolve() / "exports"  # not among the checkpoints the browser lists
+    dialog.close()

@@ -227,7 +227,8 @@ class CheckpointPanel(QWidget):
             path = self.viewer.path
             run = f"{path.parent.parent.name} / " if path.parent.name == "checkpoints" else ""
             spec, label = self._spec_of_open_checkpoint(), f"{run}{path.name}"
-            weights, folder = self.viewer.path, self.viewer.path.parent
+            weights = self.viewer.path  # a run's exports go beside its checkpoints, not among them
+            folder = path.parent.parent / "exports" if run else path.parent
         elif self.live is not None:
             try:
                 weights = self.live.module()
