@@ -67,6 +67,7 @@ def run_train(args) -> int:
         with StopOnSignal(trainer, announce=main, repeat_aborts=not ctx.enabled) as signals:
             result = trainer.run()
     except Interrupted as exc:
+        printer.close()
         if main:
             where = "before training started" if trainer.session is None else f"at step {trainer.step}"
             print(f"studio: aborted by {exc} {where}; last checkpoint: {trainer.last_checkpoint or 'none'}",
