@@ -10,6 +10,7 @@ go. The folder is ``$STUDIO_CACHE_DIR``, else ``$XDG_CACHE_HOME/studio/decoded``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -88,7 +89,8 @@ class DecodeStore:
             return None
         if len(entry.ok) != shape[0] or len(entry.source_modes) != shape[0]:
             return None
-        os.utime(meta_path)  # recently used: evicted last
+        with contextlib.suppress(OSError):  # (a read-only cache folder still serves its entries)
+            os.utime(meta_path)  # recently used: evicted last
         return entry
 
     def save(self, key: str, images: np.ndarray, ok: np.ndarray, failures: dict[int, str],
