@@ -54,7 +54,10 @@ def wants_dark(choice: str) -> bool:
 
 def apply_theme(app: QApplication, choice: str = "system") -> None:
     """Use the Fusion style with a light or dark palette for ``choice``."""
-    app.setStyle("Fusion")
+    from studio.ui.indicator_style import NAME, IndicatorStyle
+
+    if app.style().objectName() != NAME:
+        app.setStyle(IndicatorStyle())
     app.setPalette(dark_palette() if wants_dark(choice) else app.style().standardPalette())
 
 

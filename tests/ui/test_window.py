@@ -172,3 +172,23 @@ def test_plots_follow_a_theme_change(window):
     finally:
         window.set_theme("light")
     assert [plot.backgroundBrush().color().lightness() for plot in plots] == light
+
+
+def test_check_boxes_stay_visible_in_the_dark_theme(window, qtbot):
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
+
+    window.set_theme("dark")
+    try:
+        box = QCheckBox("freeze")
+        qtbot.addWidget(box)
+        box.show()
+        option = QStyleOptionButton()
+        box.initStyleOption(option)
+        indicator = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+        image = box.grab().toImage()
+        edge = QColor(image.pixel(indicator.left(), indicator.center().y()))
+        background = QColor(image.pixel(indicator.right() + 4, 1))
+        assert edge.lightness() > background.lightness() + 40  # its outline stands out
+    finally:
+        window.set_theme("light")
