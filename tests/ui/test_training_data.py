@@ -70,3 +70,15 @@ def test_label_rule_and_validation_folder_reach_the_config(qtbot, tmp_path):
     assert config.labels.kind == "index" and config.labels.per_class == 80
     assert config.val_root == str(tmp_path / "val")
     assert panel.document.project.training["data"]["labels"]["kind"] == "index"  # saved in the project
+
+
+def test_colour_augmentation_reaches_the_config_and_the_project(qtbot, tmp_path):
+    panel = make_panel(qtbot, tmp_path)
+    form = panel.data_page.form
+    form.hue.setValue(0.1)
+    form.saturation.setValue(0.3)
+    augment = panel.config().augment
+    assert augment.hue == 0.1 and augment.saturation == 0.3
+    assert panel.document.project.training["augment"]["hue"] == 0.1  # saved in the project
+    form.set_configs(panel.config().data, type(augment)(hue=0.25))
+    assert form.hue.value() == 0.25 and form.augment_config().hue == 0.25

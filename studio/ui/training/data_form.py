@@ -89,6 +89,8 @@ class DataForm(QWidget):
         self.resize_mode.addItems(["crop", "stretch"])
         self.hflip, self.vflip = QCheckBox("horizontal flip"), QCheckBox("vertical flip")
         self.brightness, self.contrast, self.saturation = (float_box(0, 1, 2, 0.05) for _ in range(3))
+        self.hue = float_box(0, 0.5, 2, 0.02)
+        self.hue.setToolTip("Random hue shift, as a fraction of the colour circle (colour images only)")
         self.crop_scale = float_box(0.05, 1.0, 2, 0.05)
         self.rotation = float_box(0, 180, 0, 5)
         self._build()
@@ -136,6 +138,7 @@ class DataForm(QWidget):
         aug.addRow("brightness ±", self.brightness)
         aug.addRow("contrast ±", self.contrast)
         aug.addRow("saturation ±", self.saturation)
+        aug.addRow("hue ±", self.hue)
         aug.addRow("crop: smallest area", self.crop_scale)
         aug.addRow("rotation ± degrees", self.rotation)
         layout = QVBoxLayout(self)
@@ -147,8 +150,8 @@ class DataForm(QWidget):
     def _inputs(self) -> list[QWidget]:
         return [self.folder.edit, self.split_radio, self.val_fraction, self.split_seed, self.val_folder.edit,
                 self.label_kind, self.label_pattern, self.per_class, self.first_index, self.resize_mode,
-                self.hflip, self.vflip, self.brightness, self.contrast, self.saturation, self.crop_scale,
-                self.rotation]
+                self.hflip, self.vflip, self.brightness, self.contrast, self.saturation, self.hue,
+                self.crop_scale, self.rotation]
 
     def _changed(self, *_args) -> None:
         use_folder = self.folder_radio.isChecked()
@@ -180,6 +183,7 @@ class DataForm(QWidget):
         self.brightness.setValue(augment.brightness)
         self.contrast.setValue(augment.contrast)
         self.saturation.setValue(augment.saturation)
+        self.hue.setValue(augment.hue)
         self.crop_scale.setValue(augment.crop_scale)
         self.rotation.setValue(augment.rotation)
 
@@ -199,5 +203,6 @@ class DataForm(QWidget):
         """The AugmentConfig shown."""
         return AugmentConfig(hflip=self.hflip.isChecked(), vflip=self.vflip.isChecked(),
                              brightness=self.brightness.value(), contrast=self.contrast.value(),
-                             saturation=self.saturation.value(), crop_scale=self.crop_scale.value(),
+                             saturation=self.saturation.value(), hue=self.hue.value(),
+                             crop_scale=self.crop_scale.value(),
                              rotation=self.rotation.value())
