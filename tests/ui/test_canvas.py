@@ -221,3 +221,22 @@ def test_undoing_a_multi_selection_delete_and_a_connection_delete_restores_the_s
     assert middle_edge not in doc.spec.edges
     doc.undo_stack.undo()
     assert spec_json(demo) == before
+
+
+def test_undoing_group_ungroup_and_unroll_restores_the_exact_spec(demo):
+    doc, editor = demo.document, demo.scene().editor
+    before = spec_json(demo)
+    use = editor.group(["conv2", "pool2"], "pair")  # the middle of the chain
+    doc.undo_stack.undo()
+    assert spec_json(demo) == before
+    doc.undo_stack.redo()
+    grouped = spec_json(demo)
+    editor.ungroup(use)
+    doc.undo_stack.undo()
+    assert spec_json(demo) == grouped
+    doc.undo_stack.undo()
+    editor.set_field("conv1", "repeat", 2)
+    repeated = spec_json(demo)
+    editor.unroll("conv1")
+    doc.undo_stack.undo()
+    assert spec_json(demo) == repeated
