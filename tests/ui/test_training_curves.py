@@ -47,3 +47,21 @@ def test_a_100k_step_run_draws_a_bounded_number_of_points(qtbot):
     assert raw.xData[-1] == 100_000  # up to the last step
     low, high = view.plots["lr"].viewRange()[1]
     assert low <= 0 < 0.01 < high  # a flat learning rate is drawn from 0, not centred in ±0.5
+
+
+def test_validation_points_carry_a_dot_while_they_are_few(qtbot):
+    from studio.ui.training.curves import MAX_MARKERS
+
+    view = CurvesView()
+    qtbot.addWidget(view)
+    one = RunCurves()
+    for step in range(1, 64):
+        one.add("train/loss", step, step / 63, 1.0 / step)
+    one.add("val/accuracy", 63, 1.0, 0.78)  # a one-epoch run: a single validation, no line to draw
+    view.set_runs([("short", one)])
+    val = view.item("short", "val/accuracy")
+    assert len(val.xData) == 1 and val.opts["symbol"] == "o"
+    assert view.item("short", "train/loss").opts["symbol"] is None
+    many = _curves(100 * (MAX_MARKERS + 1))  # a validation every 100 steps: the line says enough
+    view.set_runs([("long", many)])
+    assert view.item("long", "val/accuracy").opts["symbol"] is None

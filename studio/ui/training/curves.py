@@ -20,6 +20,7 @@ from studio.ui.training.buffers import RAW_SUFFIX, RunCurves
 from studio.ui.training.plot_style import plot_colors, style_plot, style_widget
 
 REDRAW_MS = 33
+MAX_MARKERS = 200  # validation points get a dot while there are at most this many (one point is no line)
 PLOTS = (("loss", "Loss"), ("accuracy", "Accuracy"), ("lr", "Learning rate"), ("throughput", "Images/s"))
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
@@ -34,14 +35,15 @@ class Series:
     color: str
     dashed: bool = False
     faint: bool = False
+    markers: bool = False  # sparse points (validations): a dot on each
 
 
 SERIES = (
     Series("train/loss" + RAW_SUFFIX, "loss", "train loss", "#9ecae1", faint=True),
     Series("train/loss", "loss", "train loss (smoothed)", "#1f77b4"),
-    Series("val/loss", "loss", "val loss", "#ff7f0e", dashed=True),
+    Series("val/loss", "loss", "val loss", "#ff7f0e", dashed=True, markers=True),
     Series("train/accuracy", "accuracy", "train accuracy", "#1f77b4"),
-    Series("val/accuracy", "accuracy", "val accuracy", "#ff7f0e", dashed=True),
+    Series("val/accuracy", "accuracy", "val accuracy", "#ff7f0e", dashed=True, markers=True),
     Series("lr", "lr", "learning rate", "#2ca02c"),
     Series("images_per_s", "throughput", "images/s", "#9467bd"),
 )
@@ -156,7 +158,8 @@ class CurvesView(QWidget):
         style = Qt.PenStyle.DashLine if series.dashed else Qt.PenStyle.SolidLine
         pen = pg.mkPen(color, width=1, style=style)
         legend = f"{label}: {series.label}" if overlay else series.label
-        item = pg.PlotDataItem(pen=pen, name=legend, skipFiniteCheck=True)
+        item = pg.PlotDataItem(pen=pen, name=legend, skipFiniteCheck=True, symbolSize=5, symbolPen=None,
+                               symbolBrush=color)
         item.setZValue(-1 if series.faint else 0)
         self.plots[series.plot].addItem(item)
         self._items[(label, name)] = item
@@ -170,6 +173,9 @@ class CurvesView(QWidget):
             keep &= y > 0
         if series.faint and not self.raw_loss.isChecked():
             keep[:] = False
+        symbol = "o" if series.markers and np.count_nonzero(keep) <= MAX_MARKERS else None
+        if item.opts["symbol"] != symbol:
+            item.setSymbol(symbol)
         item.setData(x[keep], y[keep])
 
     def _frame_flat_lr(self) -> None:
