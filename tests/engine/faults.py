@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -82,9 +84,9 @@ def leftovers(run: Path) -> list[str]:
 
 def kill_once(files: dict[str, Path], rng: random.Random, mode: str, max_delay: float = 0.5) -> KillRound:
     """Start (or resume) the run, wait for a checkpoint newer than the current newest, then SIGKILL it:
-    after a random delay (``random``) or as soon as a checkpoint temp file exists (``write``)."""
+    after a random delay (``random``) or while it is writing a checkpoint (``write``)."""
     run = files["run"]
-    before = newest_step(run)
+    before, stale = newest_step(run), set(leftovers(run))  # (left by the previous kill)
     started = time.monotonic()
     proc = subprocess.Popen(train_command(files, resume=before >= 0), cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -99,14 +101,32 @@ def kill_once(files: dict[str, Path], rng: random.Random, mode: str, max_delay: 
         if mode == "random":
             time.sleep(rng.uniform(0.0, max_delay))
         else:
-            deadline = time.monotonic() + 10.0
-            while not any(name.endswith(".tmp") for name in leftovers(run)) and time.monotonic() < deadline:
-                time.sleep(0.0005)
+            stop_during_a_write(proc, run, stale)
     finally:
         proc.kill()
         proc.wait()
         proc.stderr.close()
-    return KillRound(mode, before, newest_step(run), bool(leftovers(run)), time.monotonic() - started)
+    interrupted = bool(set(leftovers(run)) - stale)
+    return KillRound(mode, before, newest_step(run), interrupted, time.monotonic() - started)
+
+
+def stop_during_a_write(proc: subprocess.Popen, run: Path, stale: set[str]) -> None:
+    """Leave ``proc`` stopped (SIGSTOP) in the middle of a checkpoint write: when a temp file shows, stop it
+    and look again; a stopped process cannot finish the write, so what is seen now is what a kill leaves.
+    If the write ended before the stop took hold, let it go on (SIGCONT) and wait for the next one. Files in
+    ``stale`` (an earlier process's leftovers, not yet cleaned) do not count."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if any(name.endswith(".tmp") for name in set(leftovers(run)) - stale):
+            proc.send_signal(signal.SIGSTOP)
+            _, status = os.waitpid(proc.pid, os.WUNTRACED)  # returns once it is really stopped
+            if not os.WIFSTOPPED(status):
+                raise AssertionError(f"studio train ended (status {status}) instead of stopping")
+            if set(leftovers(run)) - stale:
+                return
+            proc.send_signal(signal.SIGCONT)
+        time.sleep(0.0005)
+    raise AssertionError("no checkpoint write of studio train could be interrupted in time")
 
 
 def check_checkpoints_load(run: Path) -> CheckpointInfo:
