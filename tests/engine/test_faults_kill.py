@@ -24,13 +24,13 @@ from tests.engine.faults import (
 def test_killed_training_always_leaves_a_loadable_checkpoint_and_resumes(tmp_path):
     files = make_training_folder(tmp_path)
     rng = random.Random(10)
-    rounds = [kill_once(files, rng, mode) for mode in ("random", "write", "random")]
+    rounds = [kill_once(files, rng, mode) for mode in ("write", "random")]  # each resumes the one before
     newest = -1
     for kill in rounds:
         assert kill.newest_after > kill.newest_before  # each resumed process made progress
         assert kill.newest_before >= newest  # and never lost a checkpoint an earlier one listed
         newest = kill.newest_after
-    assert any(kill.interrupted_write for kill in rounds if kill.mode == "write")
+    assert rounds[0].interrupted_write  # the second process resumed after a torn checkpoint write
     last = check_checkpoints_load(files["run"])
     assert last.step == newest
 
