@@ -16,6 +16,7 @@ from studio.ui.projector.explore import EMPTY
 from studio.ui.projector.job import ProjectionResult
 from studio.ui.projector.reports import Prepared
 from studio.ui.projector.sprites import SpriteSheet
+from studio.ui.projector.view3d import opengl_problem
 
 
 class DisplayMixin:
@@ -116,6 +117,14 @@ class DisplayMixin:
         for canvas in (self.view.canvas, self.view.canvas_b):
             canvas.refresh()
         self._update_3d()
+
+    def _open_3d(self, projection: Projection, comparing: bool) -> None:
+        """A finished 3-component projection opens in the 3-D view where OpenGL works (elsewhere, and
+        for comparisons, the 2-D view shows its first two components; the 3-D button says why)."""
+        view = self.view
+        if projection.dims == 3 and not comparing and not view.three_d.isChecked() and (
+                view.view3d.gl is not None or opengl_problem() is None):
+            view.three_d.setChecked(True)
 
     def _update_3d(self) -> None:
         projection = self.result.projection if self.result is not None else None

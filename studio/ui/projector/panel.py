@@ -213,6 +213,7 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self._show_layout(result.projection)
         self._show_compare(result)
         projection = result.projection
+        self._open_3d(projection, comparing=result.compare_projection is not None)
         self.form.methods.show_variance(projection.explained_variance)
         note = ""
         if not projection.complete:
