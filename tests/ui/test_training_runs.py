@@ -147,3 +147,26 @@ def test_clicking_a_cell_of_an_opened_run_shows_its_images(qtbot, tmp_path):
     wait_for(qtbot, lambda: results.predictions is not None, timeout=60, message="per-image predictions")
     assert results.gallery_title.text().startswith("true ")  # the cell clicked, not all misclassified
     assert results.gallery.count() == min(len(results.predictions.cell(true, predicted)), GALLERY_LIMIT)
+
+
+def test_more_epochs_for_a_step_budget_run_count_its_real_epoch_length(tmp_path):
+    from studio.engine.runs import RunReader
+    from studio.ui.training.resume import resume_setup
+
+    run_dir = headless_run(tmp_path, "steps", steps=12)  # the budget is steps when given
+    last = RunReader(run_dir).checkpoints()[-1]
+    per_epoch = round(last.step / last.epoch)  # a few images: a handful of steps per epoch
+    config, _ = resume_setup(run_dir, lambda name: 1.0)
+    assert config.steps == 12 + per_epoch  # (status.json's epoch is a heartbeat's: it said far fewer)
+
+
+def test_a_longer_status_widens_its_column(qtbot, tmp_path):
+    import dataclasses
+
+    panel = make_panel(qtbot, tmp_path)
+    watched = panel.open_run(headless_run(tmp_path, "wide", epochs=1))
+    tree = panel.runs_list.tree
+    watched.status = dataclasses.replace(watched.status, reason="interrupted by SIGTERM")
+    panel.runs_list.update_run(watched)
+    assert _row(panel, watched.path).text(1) == "finished (interrupted by SIGTERM)"
+    assert tree.columnWidth(1) >= tree.sizeHintForColumn(1)  # shown whole, not elided

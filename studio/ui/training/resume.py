@@ -20,7 +20,8 @@ def resume_setup(path: Path, ask_more_epochs: Callable[[str], float | None]
     spec, data = reader.spec(), reader.config()
     if spec is None or data is None:
         raise StudioError(f"{path} has no spec.json or config.json: only Studio runs can be resumed")
-    if not reader.checkpoints():
+    checkpoints = reader.checkpoints()
+    if not checkpoints:
         raise StudioError(f"{path} has no checkpoint yet: start a new run instead")
     config = TrainConfig.from_dict(data)
     status = reader.status()
@@ -30,6 +31,7 @@ def resume_setup(path: Path, ask_more_epochs: Callable[[str], float | None]
     if more is None:
         return None, spec
     if config.steps:
-        per_epoch = status.step / status.epoch if status.epoch else status.total_steps
+        last = checkpoints[-1]  # its epoch is exact (status.json's is a heartbeat's, maybe older)
+        per_epoch = last.step / last.epoch if last.epoch else status.total_steps
         return config.replace(steps=status.step + max(1, round(more * per_epoch))), spec
     return config.replace(epochs=config.epochs + more), spec

@@ -107,6 +107,7 @@ class RunsList(QWidget):
         values = (run.name, status_text(run), f"{best:.1%}" if best is not None else "–",
                   duration_text(duration) if duration is not None else "–",
                   f"{status.step:,}" if status else "–", ", ".join(run.labels.tags))
+        grown = [col for col, text in enumerate(values) if len(text) > len(item.text(col))]
         for col, text in enumerate(values):
             item.setText(col, text)
         item.setToolTip(0, str(run.path))
@@ -114,6 +115,9 @@ class RunsList(QWidget):
             item.setTextAlignment(col, Qt.AlignmentFlag.AlignCenter)
         if resize:
             self.tree.resizeColumnToContents(0)
+        for col in grown:  # e.g. "finished (stopped)": shown whole, not elided
+            if col and self.tree.columnWidth(col) < self.tree.sizeHintForColumn(col):
+                self.tree.resizeColumnToContents(col)
 
     def remove_run(self, path: Path) -> None:
         item = self._items.pop(path, None)
