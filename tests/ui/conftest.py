@@ -1,6 +1,10 @@
-"""Fixtures for GUI tests: settings isolated in tmp_path, a main window driven through real widgets."""
+"""Fixtures for GUI tests: settings isolated in tmp_path, background jobs ended with their test, a main
+window driven through real widgets."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
@@ -19,6 +23,18 @@ def isolated_settings(tmp_path, qapp):
     qapp.setApplicationName("StudioTests")
     QSettings().setValue("recovery_dir", str(tmp_path / "recovery"))
     yield tmp_path
+
+
+@pytest.fixture(autouse=True)
+def jobs_end_with_their_test(qapp):
+    """No background job of a test runs on into the next one (taking its CPU, or finishing in it): by now
+    its widgets were closed (which stops their jobs); wait for the rest to end, fail if one never does."""
+    yield
+    deadline = time.monotonic() + 300
+    while (alive := [t for t in threading.enumerate() if t.name.startswith("studio-")]):
+        assert time.monotonic() < deadline, f"background jobs still running after the test: {alive}"
+        qapp.processEvents()
+        alive[0].join(0.02)
 
 
 @pytest.fixture
