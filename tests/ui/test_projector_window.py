@@ -59,7 +59,7 @@ def test_project_this_layer_from_the_canvas_context_menu(window, projector, run)
     action = next(a for a in window.view().menu_actions if a is not None and a.text() == PROJECT_LAYER)
     action.trigger()
     assert in_front(window, projector)
-    assert projector.wait_idle(120)
+    assert projector.wait_idle()
     assert projector.result.embedding.layer == "conv1"
     assert projector.embedding.dim == 8  # conv1's 8 channels, average-pooled
 
@@ -70,14 +70,14 @@ def test_live_model_on_the_run_validation_split(window, projector, run):
     assert projector.form.checkpoint.findData(LIVE) >= 0
     request = replace(projector.form.request(), checkpoint=None)
     assert projector.project(request)
-    assert projector.wait_idle(120)
+    assert projector.wait_idle()
     emb = projector.result.embedding
     assert emb.info["checkpoint"] == "live model" and len(emb) > 0
 
 
 def test_selection_opens_in_the_training_results(window, projector, run):
     window.open_run(run)
-    assert projector.wait_idle(120)
+    assert projector.wait_idle()
     wrong = np.arange(len(projector.embedding))[:4]
     projector.select(wrong)
     projector.open_selection()
@@ -91,9 +91,10 @@ def test_selection_opens_in_the_training_results(window, projector, run):
 
 def test_closing_the_window_stops_a_running_projection(window, projector, run, qtbot):
     projector.open_run(run, project=False)
-    endless = MethodChoice("tsne", 2, {"iterations": 1_000_000, "every": 5})
+    endless = MethodChoice("tsne", 2, {"iterations": 10_000_000, "every": 5})  # far longer than the test
     assert projector.project(replace(projector.form.request(), method=endless))
-    qtbot.waitUntil(lambda: projector._layouts_shown >= 1, timeout=60000)
+    qtbot.waitUntil(lambda: projector._layouts_shown >= 1, timeout=300_000)
     window.close()
     assert not window.isVisible()
-    assert projector.job.wait(60)  # the worker saw the stop flag and ended
+    assert projector.job.wait(300)  # the worker saw the stop flag and ended
+    assert projector.wait_idle() and not projector.result.projection.complete  # stopped, not finished
