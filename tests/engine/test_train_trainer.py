@@ -98,9 +98,9 @@ def test_pause_resume_and_stop_from_another_thread(folder, tmp_path):
     worker = threading.Thread(target=trainer.run)
     worker.start()
     try:
-        assert reached.wait(60)
+        assert reached.wait(300)
         trainer.pause()
-        assert paused.wait(30)
+        assert paused.wait(300)
         frozen = trainer.step
         assert RunReader(tmp_path / "run").status().state == "paused"
         worker.join(0.3)
@@ -111,7 +111,7 @@ def test_pause_resume_and_stop_from_another_thread(folder, tmp_path):
         trainer.stop()
     finally:
         trainer.stop()
-        worker.join(60)
+        worker.join(300)
     assert not worker.is_alive()
     result = trainer.result
     assert result.status == "finished" and result.reason == "stopped" and result.step > frozen

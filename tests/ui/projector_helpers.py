@@ -30,7 +30,7 @@ def project(panel: ProjectorPanel, run, method: MethodChoice = PCA, **changes) -
         panel.open_run(run, project=False)
     request = replace(panel.form.request(), method=method, **changes)
     assert panel.project(request)
-    assert panel.wait_idle(120)
+    assert panel.wait_idle()
     return request
 
 

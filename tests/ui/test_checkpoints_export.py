@@ -35,7 +35,7 @@ def panel(qtbot, run):
     widget = CheckpointPanel(LiveModel(tiny_cnn(2)))
     qtbot.addWidget(widget)
     widget.open_run(run)
-    assert widget.wait_idle()
+    assert widget.wait_idle(300)
     return widget
 
 
@@ -47,7 +47,7 @@ def export(dialog, qtbot, format, path, **options):
             dialog.opset.setValue(value)
         else:
             getattr(dialog, name).setChecked(value)
-    with qtbot.waitSignal(dialog.sigExported, timeout=60000):
+    with qtbot.waitSignal(dialog.sigExported, timeout=300_000):
         dialog.export_button.click()
     return dialog.result
 
@@ -123,7 +123,7 @@ def test_weights_without_a_spec_offer_only_weight_formats(panel, qtbot, tmp_path
     foreign = tmp_path / "foreign.pt"
     torch.save({"a.weight": torch.randn(3, 3)}, foreign)
     panel.open_file(foreign)
-    assert panel.wait_idle()
+    assert panel.wait_idle(300)
     dialog = panel.open_export_dialog()
     assert dialog.spec is None
     enabled = {dialog.format.itemData(i): dialog.format.model().item(i).isEnabled()
@@ -138,7 +138,7 @@ def test_a_failed_export_is_shown_not_raised(panel, qtbot, tmp_path):
     (tmp_path / "taken").write_text("a file where the code folder should go")
     dialog.set_format("code")
     dialog.destination.setText(str(tmp_path / "taken"))
-    with qtbot.waitSignal(dialog.sigFailed, timeout=30000):
+    with qtbot.waitSignal(dialog.sigFailed, timeout=120_000):
         dialog.export_button.click()
     assert "Not exported" in dialog.status.text() and "not a folder" in dialog.status.text()
     assert dialog.export_button.isEnabled() and dialog.result is None

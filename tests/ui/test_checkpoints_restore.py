@@ -34,7 +34,7 @@ def dialog(qtbot, run):
     panel = CheckpointPanel(LiveModel(new_task_spec()))
     qtbot.addWidget(panel)
     panel.open_run(run)
-    assert panel.wait_idle()
+    assert panel.wait_idle(300)
     yield panel.open_restore_dialog()  # the panel (its parent) lives until the test ends
 
 
@@ -76,7 +76,7 @@ def test_mapping_rule_and_exclude_then_apply_changes_exactly_the_plan(dialog, ru
     assert dialog.model_tree.items["fc.bias"].checkState(0) == Qt.CheckState.Unchecked
     assert "2</b> restored" in dialog.summary.text()
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=120_000)
 
     checkpoint = load_file(str(dialog.source))
     after = live.module().state_dict()
@@ -97,12 +97,12 @@ def test_unchecking_a_scope_in_the_tree_excludes_its_tensors(dialog, qtbot):
     scope = dialog.model_tree.scopes["fc"]
     scope.setCheckState(0, Qt.CheckState.Unchecked)  # what a click on the box does
     assert dialog.model_tree.items["fc.weight"].checkState(0) == Qt.CheckState.Unchecked  # children follow
-    qtbot.waitUntil(lambda: statuses(dialog.plan)["fc.weight"][0] == "excluded")
+    qtbot.waitUntil(lambda: statuses(dialog.plan)["fc.weight"][0] == "excluded", timeout=120_000)
     assert statuses(dialog.plan)["fc.bias"][0] == "excluded"
     assert "fc" in dialog.rules.tree_patterns.text()
     assert dialog.rule_set().selection.exclude == ("fc",)
     dialog.model_tree.items["fc.bias"].setCheckState(0, Qt.CheckState.Checked)  # one child back
-    qtbot.waitUntil(lambda: statuses(dialog.plan)["fc.bias"][0] == "mismatch")
+    qtbot.waitUntil(lambda: statuses(dialog.plan)["fc.bias"][0] == "mismatch", timeout=120_000)
     assert dialog.rule_set().selection.exclude == ("name:fc.weight",)
     assert scope.checkState(0) == Qt.CheckState.PartiallyChecked
 
@@ -131,7 +131,7 @@ def test_rule_set_saves_and_loads(dialog, tmp_path, qtbot, run):
     panel = CheckpointPanel(dialog.live)
     qtbot.addWidget(panel)
     panel.open_run(run)
-    assert panel.wait_idle()
+    assert panel.wait_idle(300)
     again = panel.open_restore_dialog()
     again.load_rules(path)
     assert again.plan.to_dict() == dialog.update_plan().to_dict()
@@ -150,7 +150,7 @@ def test_fine_tune_from_here_hands_over_the_restore(dialog, qtbot, run):
     set_rewrite(dialog, r"^conv1\.", "stem.")
     dialog.rules.exclude.setText("fc")
     dialog.freeze.setChecked(True)
-    with qtbot.waitSignal(dialog.sigFineTune, timeout=10000) as signal:
+    with qtbot.waitSignal(dialog.sigFineTune, timeout=120_000) as signal:
         dialog.finetune_button.click()
     step = signal.args[0]
     best = next(info for info in list_run(run) if info.is_best)
@@ -164,13 +164,13 @@ def test_a_failed_apply_changes_nothing_and_says_why(qtbot, run, tmp_path):
     panel = CheckpointPanel(LiveModel(tiny_cnn(2)))
     qtbot.addWidget(panel)
     panel.open_file(copy)
-    assert panel.wait_idle()
+    assert panel.wait_idle(300)
     dialog = panel.open_restore_dialog()
     before = {name: value.clone() for name, value in dialog.live.module().state_dict().items()}
     copy.write_bytes(b"gone")  # the file changed after planning: reading it fails
     with qtbot.assertNotEmitted(dialog.sigApplied):
         dialog.apply()
-        qtbot.waitUntil(lambda: not dialog.job.running, timeout=10000)
+        qtbot.waitUntil(lambda: not dialog.job.running, timeout=120_000)
     assert dialog.error.text().startswith("Nothing was restored:")
     after = dialog.live.module().state_dict()
     assert all(torch.equal(after[name], value) for name, value in before.items())

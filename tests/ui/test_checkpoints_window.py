@@ -31,12 +31,12 @@ def test_fine_tune_from_here_trains_from_the_restored_weights(window, run, qtbot
     window.document.replace(Project(tiny_cnn(3)))  # a new task: 3 classes, not 2
     panel = window.panels["checkpoints"]
     panel.open_run(run)
-    assert panel.wait_idle()
+    assert panel.wait_idle(300)
     window.show_panel("checkpoints")
     dialog = panel.open_restore_dialog()
     dialog.rules.exclude.setText("fc")
     dialog.freeze.setChecked(True)
-    with qtbot.waitSignal(panel.sigFineTune, timeout=10000):
+    with qtbot.waitSignal(panel.sigFineTune, timeout=120_000):
         dialog.finetune_button.click()
 
     scene = window.canvases[None].scene()
@@ -68,16 +68,16 @@ def test_marks_follow_edits_and_clear_on_another_project(window, run, qtbot):
     window.document.replace(Project(tiny_cnn(3)))  # a new task: 3 classes, not 2
     panel = window.panels["checkpoints"]
     panel.open_run(run)
-    assert panel.wait_idle()
+    assert panel.wait_idle(300)
     dialog = panel.open_restore_dialog()
     dialog.rules.exclude.setText("fc")
-    with qtbot.waitSignal(dialog.sigApplied, timeout=10000):
+    with qtbot.waitSignal(dialog.sigApplied, timeout=120_000):
         dialog.apply_button.click()
     scene = window.canvases[None].scene()
     assert scene.nodes["conv1"].marks == ("restored",)
     restored = panel.live.module().state_dict()["conv1.weight"].clone()
     window.document.spec.set_arg("fc", "out_features", 5)  # an edit: the model is rebuilt, weights kept
-    qtbot.waitUntil(lambda: panel.live.module().state_dict()["fc.weight"].shape[0] == 5)
+    qtbot.waitUntil(lambda: panel.live.module().state_dict()["fc.weight"].shape[0] == 5, timeout=120_000)
     assert torch.equal(panel.live.module().state_dict()["conv1.weight"], restored)
     assert scene.nodes["conv1"].marks == ("restored",)
     window.document.replace(Project(tiny_cnn(2)))  # another project: its weights start fresh
@@ -109,11 +109,11 @@ def test_marks_reach_inside_block_tabs_per_use(window, qtbot, tmp_path):
     save_file(weights, str(tmp_path / "pair.safetensors"))
     panel = window.panels["checkpoints"]
     panel.open_file(tmp_path / "pair.safetensors")
-    assert panel.wait_idle()
+    assert panel.wait_idle(300)
     dialog = panel.open_restore_dialog()
     dialog.rules.include.setText("first.conv")  # one layer of one use of the block
     dialog.freeze.setChecked(True)
-    with qtbot.waitSignal(dialog.sigApplied, timeout=10000):
+    with qtbot.waitSignal(dialog.sigApplied, timeout=120_000):
         dialog.apply_button.click()
 
     model = window.canvases[None].scene()
@@ -124,7 +124,7 @@ def test_marks_reach_inside_block_tabs_per_use(window, qtbot, tmp_path):
     assert block.nodes["conv"].marks == ("restored 1/2", "frozen 1/2") and block.nodes["norm"].marks == ()
 
     dialog.rules.include.setText("*.conv.*")  # now both uses' conv
-    with qtbot.waitSignal(dialog.sigApplied, timeout=10000):
+    with qtbot.waitSignal(dialog.sigApplied, timeout=120_000):
         dialog.apply_button.click()
     assert block.nodes["conv"].marks == ("restored", "frozen")
     assert model.nodes["second"].marks == ("restored",)  # its norm still trains

@@ -131,7 +131,7 @@ def test_a_new_users_first_hour(window, qtbot, tmp_path, monkeypatch):
     window.show_panel("checkpoints")
     checkpoints = window.panels["checkpoints"]
     wait_for(qtbot, lambda: checkpoints.browser.select_best_or_last(), message="the run in the browser")
-    assert checkpoints.wait_idle()
+    assert checkpoints.wait_idle(300)
     best = CheckpointStore(first_run / "checkpoints").best()
     assert checkpoints.viewer.path == best.path
     assert "bn1.running_mean" in {entry.name for entry in checkpoints.viewer.inspector.entries}
@@ -166,7 +166,7 @@ def test_a_new_users_first_hour(window, qtbot, tmp_path, monkeypatch):
     methods = projector.form.methods.method
     methods.setCurrentIndex(methods.findData("pca"))
     qtbot.mouseClick(projector.form.project_button, left())
-    assert projector.wait_idle(120)
+    assert projector.wait_idle()
     embedding = projector.embedding
     assert embedding.layer == "fc1" and len(embedding) == len(few) * 4
     assert projector.result.atlas.count == len(embedding)  # a thumbnail per point
@@ -180,7 +180,7 @@ def test_a_new_users_first_hour(window, qtbot, tmp_path, monkeypatch):
     # ONNX and TorchScript exports of the fine-tuned model, each verified against it
     window.show_panel("checkpoints")
     checkpoints.open_run(tuned_run)
-    assert checkpoints.wait_idle()
+    assert checkpoints.wait_idle(300)
     formats = ["torchscript"] + (["onnx"] if HAVE_ONNX else [])
     for format in formats:
         dialog = checkpoints.open_export_dialog()

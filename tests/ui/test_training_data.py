@@ -12,7 +12,7 @@ def test_check_data_reports_counts_skipped_files_and_thumbnails(qtbot, tmp_path)
     (root / "c1" / "empty.png").write_bytes(b"")
     (root / "c2" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     page = panel.data_page
-    with qtbot.waitSignal(page.sigChecked, timeout=30_000) as checked:
+    with qtbot.waitSignal(page.sigChecked, timeout=120_000) as checked:
         qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
     data = checked.args[0]
     report = page.report_view
@@ -34,7 +34,7 @@ def test_check_data_reports_counts_skipped_files_and_thumbnails(qtbot, tmp_path)
 def test_augmentation_preview_follows_the_form(qtbot, tmp_path):
     panel = make_panel(qtbot, tmp_path)
     page = panel.data_page
-    with qtbot.waitSignal(page.sigChecked, timeout=30_000):
+    with qtbot.waitSignal(page.sigChecked, timeout=120_000):
         page.check()
     preview = page.preview
     assert "off" in preview.note.text() and preview.grid.count() == 4  # originals only
@@ -52,7 +52,7 @@ def test_a_missing_folder_is_explained_on_the_data_page(qtbot, tmp_path):
     page = panel.data_page
     page.form.folder.setText(str(tmp_path / "nowhere"))
     job = page.check()
-    with qtbot.waitSignal(job.sigFailed, timeout=30_000):
+    with qtbot.waitSignal(job.sigFailed, timeout=120_000):
         pass
     assert page.messages.isVisible() or page.messages.kind == "error"
     assert "does not exist" in page.messages.text() and "Data page" in page.messages.text()

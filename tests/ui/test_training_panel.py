@@ -66,7 +66,7 @@ def test_pause_resume_and_stop_with_a_checkpoint(qtbot, tmp_path):
     assert "paused" in panel.progress.format()
     qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: run.trainer.step > paused_at + 3, message="resumed training")
-    with qtbot.waitSignal(panel.sigRunEnded, timeout=60_000) as ended:
+    with qtbot.waitSignal(panel.sigRunEnded, timeout=300_000) as ended:
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     result = ended.args[0]
     assert result.status == "finished" and result.reason == "stopped"
@@ -129,7 +129,7 @@ def test_evaluate_a_checkpoint_on_another_folder(qtbot, tmp_path):
     other = make_image_folder(tmp_path / "other", classes=3, per_class=5, seed=3)
     latest = str(CheckpointStore(run_dir / "checkpoints").latest().path)
     panel.results.ask_evaluation = lambda path: (latest, str(other))
-    with qtbot.waitSignal(panel.results.predictor.sigResult, timeout=30_000) as got:
+    with qtbot.waitSignal(panel.results.predictor.sigResult, timeout=300_000) as got:
         panel.results.evaluate_button.click()
     predictions = got.args[0]
     assert predictions.source == str(other) and len(predictions) == 15

@@ -35,13 +35,14 @@ def test_a_run_written_elsewhere_is_followed_live(qtbot, tmp_path):
     trainer = Trainer(tiny_cnn(3), config, run_dir=run_dir, callbacks=callback)
     thread = threading.Thread(target=trainer.run, daemon=True)
     thread.start()
-    assert stepped.wait(60)
+    assert stepped.wait(300)
     wait_for(qtbot, lambda: RunReader(run_dir).status().state == "paused", message="external run paused")
     watched = panel.open_run(run_dir)
     assert _row(panel, run_dir).text(1) == "paused"
     assert len(watched.curves.buffers["train/loss"]) == 5
     trainer.resume()
-    thread.join(60)
+    thread.join(300)
+    assert not thread.is_alive()
     wait_for(qtbot, lambda: watched.status.state == "finished", message="the watcher to see the end")
     panel.curves.redraw()
     assert len(panel.curves.item(watched.name, "train/loss").xData) == trainer.step  # every step, once
@@ -109,7 +110,7 @@ def test_a_training_run_cannot_be_deleted(qtbot, tmp_path):
     panel.runs.confirm = lambda title, text: pytest.fail("must not even ask")
     assert not panel.runs.delete(panel.run.run_dir)
     assert "still training" in panel.messages.text()
-    with qtbot.waitSignal(panel.sigRunEnded, timeout=60_000):
+    with qtbot.waitSignal(panel.sigRunEnded, timeout=300_000):
         panel.stop()
     assert panel.run.run_dir.exists()
 
@@ -120,7 +121,7 @@ def test_resume_a_finished_run_for_more_epochs(qtbot, tmp_path):
     run_dir = panel.run.run_dir
     panel.runs_list.select([run_dir.resolve()])
     panel.ask_more_epochs = lambda name: 2.0
-    with qtbot.waitSignal(panel.sigRunEnded, timeout=60_000) as ended:
+    with qtbot.waitSignal(panel.sigRunEnded, timeout=300_000) as ended:
         panel.runs_list.resume_button.click()
     result = ended.args[0]
     assert result.status == "finished" and result.step == first.step * 6 // 4  # 4 epochs + 2 more

@@ -71,12 +71,12 @@ def test_shape_error_badge_appears_and_disappears(demo, qtbot):
     doc, scene = demo.document, demo.scene()
     scene.editor.set_arg("fc2", "out_features", 10)
     scene.editor.set_arg("pool2", "kernel_size", 20)  # does not fit 14x14
-    qtbot.waitUntil(lambda: bool(scene.nodes["pool2"].issues))
+    qtbot.waitUntil(lambda: bool(scene.nodes["pool2"].issues), timeout=60_000)
     assert "does not fit" in scene.nodes["pool2"].toolTip()
     assert scene.nodes["flatten"].info is None or scene.nodes["flatten"].info.output_shape is None
     assert demo.status_line.problems.isVisible() and "1 problem" in demo.status_line.problems.text()
     doc.undo_stack.undo()
-    qtbot.waitUntil(lambda: not scene.nodes["pool2"].issues)
+    qtbot.waitUntil(lambda: not scene.nodes["pool2"].issues, timeout=60_000)
     assert "does not fit" not in scene.nodes["pool2"].toolTip()
     assert not demo.status_line.problems.isVisible()
     assert "421,642 parameters" in demo.status_line.totals.text()
@@ -93,11 +93,11 @@ def test_status_line_memory_follows_the_batch_size(demo):
 def test_code_view_shows_generated_source_and_follows_edits(demo, qtbot):
     demo.show_panel("code")
     code = demo.code_view
-    qtbot.waitUntil(lambda: "class Net" in code.text.toPlainText())
+    qtbot.waitUntil(lambda: "class Net" in code.text.toPlainText(), timeout=60_000)
     demo.scene().editor.set_arg("fc1", "out_features", 77)
-    qtbot.waitUntil(lambda: "77" in code.text.toPlainText())
+    qtbot.waitUntil(lambda: "77" in code.text.toPlainText(), timeout=60_000)
     demo.scene().editor.set_arg("pool2", "kernel_size", 20)
-    qtbot.waitUntil(lambda: "Fix the model" in code.note.text())
+    qtbot.waitUntil(lambda: "Fix the model" in code.note.text(), timeout=60_000)
     assert "77" in code.text.toPlainText()  # the last valid code stays
 
 

@@ -30,7 +30,7 @@ def make_panel(qtbot, tmp_path: Path, spec=None, classes: int = 3, per_class: in
     return panel
 
 
-def train_through_button(qtbot, panel: TrainingPanel, timeout_ms: int = 60_000):
+def train_through_button(qtbot, panel: TrainingPanel, timeout_ms: int = 300_000):
     """Click Train and wait for the run's end; returns the TrainResult (or JobFailure)."""
     with qtbot.waitSignal(panel.sigRunEnded, timeout=timeout_ms) as ended:
         qtbot.mouseClick(panel.train_button, qtbot_left())
@@ -43,8 +43,8 @@ def qtbot_left():
     return Qt.MouseButton.LeftButton
 
 
-def wait_for(qtbot, condition, timeout: float = 30.0, message: str = "condition") -> None:
-    """Process events until ``condition()`` holds."""
+def wait_for(qtbot, condition, timeout: float = 300.0, message: str = "condition") -> None:
+    """Process events until ``condition()`` holds (the timeout only detects a hang: CI machines are slow)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
