@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QStandardPaths
 
 from studio.engine.project import Project
 from studio.engine.templates import create_template
@@ -27,14 +27,16 @@ def isolated_settings(tmp_path, qapp):
 
 @pytest.fixture(autouse=True)
 def jobs_end_with_their_test(qapp):
-    """No background job of a test runs on into the next one (taking its CPU, or finishing in it): by now
-    its widgets were closed (which stops their jobs); wait for the rest to end, fail if one never does."""
+    """No background job or closed widget of a test lives on into the next one (taking its CPU, its timers
+    firing, its dialogs still open): by now its widgets were closed (which stops their jobs); wait for the
+    jobs to end (fail if one never does), then delete the closed widgets now, not at some later event loop."""
     yield
     deadline = time.monotonic() + 300
     while (alive := [t for t in threading.enumerate() if t.name.startswith("studio-")]):
         assert time.monotonic() < deadline, f"background jobs still running after the test: {alive}"
         qapp.processEvents()
         alive[0].join(0.02)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
