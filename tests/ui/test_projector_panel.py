@@ -139,6 +139,7 @@ def test_pca_components_variance_and_3d_message(panel, run):
     projection = panel.result.projection
     assert projection.dims == 3 and projection.params["components"] == [1, 0, 2]
     assert panel.form.methods.variance.text().startswith("Explained variance")
+    assert "PC2:\u00a0" in panel.form.methods.variance.text()  # wraps between figures, not inside one
     assert panel.view.three_d.isEnabled()
     assert not panel.view.three_d.isChecked()  # no OpenGL offscreen: it stays in 2-D (with it, opens in 3-D)
     assert panel.view.stack.currentWidget() is panel.view.splitter

@@ -198,6 +198,7 @@ class MethodOptions(QWidget):
         if ratios is None:
             self.variance.setText("")
         else:
-            parts = [f"PC{c.value()}: {r:.1%}" for c, r in zip(self.components, ratios, strict=False)]
+            parts = [f"PC{c.value()}:\u00a0{r:.1%}"  # no break inside one component's figure
+                     for c, r in zip(self.components, ratios, strict=False)]
             self.variance.setText("Explained variance  " + "  ".join(parts) + f"  (total {sum(ratios):.1%})")
         self.variance.setVisible(bool(self.variance.text()) and self.method.currentData() == "pca")
