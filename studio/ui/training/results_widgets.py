@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.training.predictions import Predictions
+from studio.ui.training.image_preview import ImagePreview
 from studio.ui.training.images import file_pixmap
 
 GALLERY_LIMIT = 200
@@ -119,6 +120,15 @@ class Gallery(QListWidget):
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setMovement(QListWidget.Movement.Static)
         self.setWordWrap(True)
+        self.setToolTip("Double-click an image (or press Enter) to see it larger")
+        self.preview: ImagePreview | None = None
+        self.itemActivated.connect(self._show_larger)
+
+    def _show_larger(self, item: QListWidgetItem) -> None:
+        if self.preview is not None:
+            self.preview.close()
+        self.preview = ImagePreview(item.data(Qt.ItemDataRole.UserRole), item.toolTip(), self)
+        self.preview.show()
 
     def show_images(self, predictions: Predictions, indices: np.ndarray) -> None:
         self.clear()
