@@ -28,7 +28,8 @@ def test_train_then_eval(folders, tmp_path, capsys):
                  "--run-dir", str(run), "--device", "cpu", "--threads", "1", "--quiet"])
     out = capsys.readouterr().out
     assert code == 0 and "finished (completed) at step 8" in out and "val/accuracy" in out
-    assert RunReader(run).status().state == "finished"
+    status = RunReader(run).status()
+    assert status.state == "finished" and status.step == 8 and status.epoch == 2  # not a stale heartbeat's
     assert RunReader(run).config()["data"]["val_root"] == str(folders / "val")
 
     assert main(["eval", str(run), "--data", str(folders / "val"), "--json"]) == 0

@@ -383,6 +383,8 @@ class Trainer:
 
     def _status(self, s: Session, **fields: Any) -> None:
         if s.writer is not None:
+            if "step" in fields and "epoch" not in fields:  # never leave a heartbeat's older epoch behind
+                fields["epoch"] = round(fields["step"] / s.steps_per_epoch, 4)
             s.writer.update_status(**fields)
             self._status_time = time.monotonic()
 
