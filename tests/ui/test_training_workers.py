@@ -65,3 +65,36 @@ def test_cyclic_garbage_is_collected_on_the_gui_thread_only(qtbot):
     junk = [[] for _ in range(5000)]  # enough allocations to pass the youngest generation's threshold
     qtbot.waitUntil(lambda: bool(freed_in), timeout=120_000)
     assert freed_in == [threading.main_thread().name] and junk
+
+
+def test_a_run_out_of_memory_in_a_job_collects_nothing_in_its_thread(qtbot, tmp_path):
+    """The trainer frees memory before it reports running out of it; in a job that must not mean a
+    collection in the job's thread (it could free Qt objects there)."""
+    import gc
+
+    from studio.engine.spec.builder import SpecBuilder
+    from studio.engine.training import Trainer
+    from tests.engine.image_folders import make_image_folder
+    from tests.engine.train_helpers import tiny_config
+
+    b = SpecBuilder("huge")
+    x = b.input("image", [1, 12, 12])
+    x = b.layer("up", "conv2d_transpose", x, out_channels=1, kernel_size=1, stride=200_000, padding="valid")
+    b.output("logits", b.layer("flatten", "flatten", x))
+    config = tiny_config(make_image_folder(tmp_path / "data", classes=3, per_class=4), steps=2)
+    trainer = Trainer(b.build(), config)
+    collected_in = []
+
+    def record(phase, info):
+        if phase == "start":
+            collected_in.append(threading.current_thread().name)
+
+    gc.callbacks.append(record)
+    try:
+        job = Job(lambda report: trainer.run(), name="oom")
+        with qtbot.waitSignal(job.sigFinished, timeout=120_000) as finished:
+            job.start()
+    finally:
+        gc.callbacks.remove(record)
+    assert "out of memory" in finished.args[0].reason
+    assert set(collected_in) <= {threading.main_thread().name}

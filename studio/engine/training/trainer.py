@@ -352,7 +352,8 @@ class Trainer:
 
     def _out_of_memory(self, s: Session) -> None:
         s.optimizer.zero_grad(set_to_none=True)
-        gc.collect()
+        if gc.isenabled():  # off: the caller collects on one thread only (the GUI: never in this one)
+            gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         size = s.config.batch_size
