@@ -31,7 +31,7 @@ def jobs_end_with_their_test(qapp):
     firing, its dialogs still open): by now its widgets were closed (which stops their jobs); wait for the
     jobs to end (fail if one never does), then delete the closed widgets now, not at some later event loop."""
     yield
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 120  # (a test that failed before stopping its run waits this long)
     while (alive := [t for t in threading.enumerate() if t.name.startswith("studio-")]):
         assert time.monotonic() < deadline, f"background jobs still running after the test: {alive}"
         qapp.processEvents()
