@@ -98,3 +98,29 @@ def test_a_run_out_of_memory_in_a_job_collects_nothing_in_its_thread(qtbot, tmp_
         gc.callbacks.remove(record)
     assert "out of memory" in finished.args[0].reason
     assert set(collected_in) <= {threading.main_thread().name}
+
+
+def test_a_full_collection_waits_until_a_quarter_more_objects_lived_long(qtbot):
+    """As Python decides (never on a clock): the oldest generation is collected once the objects moved into
+    it since its last collection are a quarter of those it kept then (a full collection stops the GUI for
+    0.3-0.5 s)."""
+    import gc
+
+    from studio.ui.workers import MainThreadGC
+
+    job = Job(lambda report: None)
+    with qtbot.waitSignal(job.sigFinished, timeout=120_000):
+        job.start()
+    collector = MainThreadGC._instance
+    collector.long_lived, collector.pending = len(gc.get_objects(2)), 0
+    quarter = collector.long_lived // 4
+    for _ in range(gc.get_threshold()[2] + 1):
+        gc.collect(1)  # past the oldest generation's own threshold: only the quarter rule holds it back
+    kept, generations, sizes = [], [], []
+    while 2 not in generations and len(kept) < 4 * quarter:
+        kept.extend([] for _ in range(gc.get_threshold()[0] + 100))  # objects that live on
+        sizes.append(len(kept))
+        generations.append(collector.collect())
+    assert 2 in generations and set(generations[:-1]) == {0, 1}
+    assert sizes[-1] >= quarter * 3 // 4  # not before about a quarter more lived long
+    assert collector.pending == 0 and collector.long_lived >= len(kept)
