@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -115,8 +116,8 @@ def test_cli_errors_are_messages_not_tracebacks(trained, tmp_path, capsys):
     assert "no usable images" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("umap") is not None, reason="umap-learn is installed")
-def test_umap_without_the_extra_is_a_message(trained, tmp_path, capsys):
+def test_umap_without_the_extra_is_a_message(trained, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "umap", None)  # as if umap-learn were not installed
     run, _ = trained
     assert main(["embed", str(run), "--method", "umap", "--out", str(tmp_path / "o"), "--quiet"]) == 1
     assert "pip install studio[umap]" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """PCA, t-SNE (streamed, cancellable, seeded), UMAP (or its missing-extra message) and custom directions."""
 
 import importlib.util
+import sys
 import threading
 
 import numpy as np
@@ -106,8 +107,8 @@ def test_tiny_sets_lower_the_perplexity_and_narrow_features_start_at_random():
     assert narrow.coords.shape == (16, 2) and narrow.params["initialization"] == "random"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("umap") is not None, reason="umap-learn is installed")
-def test_umap_without_the_extra_names_the_install_command():
+def test_umap_without_the_extra_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "umap", None)  # as if umap-learn were not installed
     with pytest.raises(ProjectorError, match=r"pip install studio\[umap\]"):
         project(clusters(20, 4)[0], "umap")
 
