@@ -117,7 +117,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(runs_box)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([300, 1140])
+        splitter.setSizes([400, 1040])
         layout = QVBoxLayout(self)
         layout.addWidget(self.messages)
         layout.addLayout(controls)

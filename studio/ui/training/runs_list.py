@@ -113,8 +113,10 @@ class RunsList(QWidget):
         item.setToolTip(0, str(run.path))
         for col in range(1, 5):
             item.setTextAlignment(col, Qt.AlignmentFlag.AlignCenter)
-        if resize:
-            self.tree.resizeColumnToContents(0)
+        if resize:  # a new or renamed run: every column as wide as it needs, no horizontal scrolling
+            for col in range(len(COLUMNS)):
+                self.tree.resizeColumnToContents(col)
+            return
         for col in grown:  # e.g. "finished (stopped)": shown whole, not elided
             if col and self.tree.columnWidth(col) < self.tree.sizeHintForColumn(col):
                 self.tree.resizeColumnToContents(col)
