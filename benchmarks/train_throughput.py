@@ -67,7 +67,10 @@ def imagefolder_rates(root: Path, classes: int, epochs: int, batch: int, workers
     dataset = datasets.ImageFolder(str(root), transform=transform)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=workers,
                                          persistent_workers=workers > 0)
-    return plain_loop(make_model(classes), lambda: loader, epochs)
+    rates = plain_loop(make_model(classes), lambda: loader, epochs)
+    if loader._iterator is not None:  # persistent workers would live on into the next measurement
+        loader._iterator._shutdown_workers()
+    return rates
 
 
 def load_tensors(root: Path) -> tuple[torch.Tensor, torch.Tensor]:
@@ -152,6 +155,9 @@ def main() -> None:
         results["imagefolder"].append(imagefolder_rates(args.data, classes, args.epochs, args.batch_size,
                                                          args.workers))
         results["in-memory"].append(memory_rates(tensors, classes, args.epochs, args.batch_size))
+    for name, runs in results.items():
+        print(f"{name:<12} images/s per round and epoch: " + " | ".join(" ".join(f"{v:5.0f}" for v in run)
+                                                                      for run in runs))
     later: dict[str, float] = {}
     best: dict[str, float] = {}
     first = 1 if args.epochs > 1 else 0
