@@ -12,6 +12,7 @@ import contextlib
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from studio.engine.checkpoints.marks import canvas_marks
 from studio.engine.checkpoints.restore import RestoreResult, freeze, restore
 from studio.engine.compiler import compile_spec
 from studio.engine.errors import StudioError
@@ -19,11 +20,6 @@ from studio.engine.graph_module import GraphModule
 from studio.engine.spec.io import spec_hash
 from studio.engine.spec.model import ModelSpec, SpecEvent
 from studio.engine.training.config import InitConfig
-
-
-def node_of(tensor: str) -> str:
-    """The canvas node a tensor belongs to: its first name part (``conv3.conv3_1.weight`` -> conv3)."""
-    return tensor.split(".", 1)[0]
 
 
 class LiveModel(QObject):
@@ -105,42 +101,6 @@ class LiveModel(QObject):
 
     def all_marks(self) -> dict[str | None, dict[str, tuple[str, ...]]]:
         """:meth:`node_marks` of every graph at once (block name -> node id -> marks)."""
-        if self._module is None:
-            return {None: {node_of(name): ("restored",) for name in self.restored}} if self.restored else {}
-        uses: dict[str, int] = {}
-        for _, module in self._module.named_modules():
-            if isinstance(module, GraphModule) and module.block_name is not None:
-                uses[module.block_name] = uses.get(module.block_name, 0) + 1
-        restored: dict[tuple[str | None, str], set[str]] = {}  # (graph, node) -> uses with a restore
-        for name in self.restored:
-            for place, use in self._places(name):
-                restored.setdefault(place, set()).add(use)
-        trainable: dict[tuple[str | None, str], dict[str, bool]] = {}  # -> use -> any trainable
-        for name, param in self._module.named_parameters():
-            for place, use in self._places(name):
-                per_use = trainable.setdefault(place, {})
-                per_use[use] = per_use.get(use, False) or param.requires_grad
-        frozen = {place: {use for use, train in per_use.items() if not train}
-                  for place, per_use in trainable.items() if not all(per_use.values())}
-        marks: dict[str | None, dict[str, list[str]]] = {}
-        for kind, found in (("restored", restored), ("frozen", frozen)):
-            for (graph, node), which in found.items():
-                total = 1 if graph is None else uses.get(graph, 1)
-                label = kind if len(which) >= total else f"{kind} {len(which)}/{total}"
-                marks.setdefault(graph, {}).setdefault(node, []).append(label)
-        return {graph: {node: tuple(kinds) for node, kinds in nodes.items()}
-                for graph, nodes in marks.items()}
-
-    def _places(self, tensor: str) -> list[tuple[tuple[str | None, str], str]]:
-        """The canvas nodes a tensor belongs to, with the block use it is in: ``(None, "use")`` in
-        the model and ``("block", "conv")`` in the block's own graph for ``use.conv.weight``."""
-        parts = tensor.split(".")
-        places: list[tuple[tuple[str | None, str], str]] = [((None, parts[0]), "")]
-        module = self._module._modules.get(parts[0]) if self._module is not None else None
-        for index in range(1, len(parts) - 1):
-            if module is None:
-                break
-            if isinstance(module, GraphModule) and module.block_name is not None:
-                places.append(((module.block_name, parts[index]), ".".join(parts[:index])))
-            module = module._modules.get(parts[index])
-        return places
+        if self._module is None:  # (nothing restored either: a restore builds the module)
+            return {}
+        return canvas_marks(self._module, self.restored)
