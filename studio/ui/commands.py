@@ -56,7 +56,7 @@ class OpCommand(SpecCommand):
         elif isinstance(op, RemoveNode):
             node, index, edges = self.removed
             spec.add_node(copy.deepcopy(node), block, index)
-            for place, edge in sorted(edges, key=lambda item: item[0]):  # lowest first: each lands home
+            for place, edge in edges:  # in graph order, lowest place first: each lands home
                 spec.connect(edge, block, place)
         elif isinstance(op, Connect):
             spec.disconnect(op.edge, block)

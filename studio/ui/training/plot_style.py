@@ -26,7 +26,6 @@ def style_plot(plot: pg.PlotItem, title: str | None = None) -> None:
         axis.setTextPen(pg.mkPen(foreground))
     if title is not None:
         plot.setTitle(title, color=foreground.name(), size="10pt")
-        plot.titleLabel.source_text = title  # kept to restyle it
     if plot.legend is not None:
         plot.legend.setLabelTextColor(foreground)
 
@@ -47,7 +46,7 @@ def restyle(widget: pg.GraphicsView) -> None:
     plots = [widget.getPlotItem()] if isinstance(widget, pg.PlotWidget) else [
         item for item in widget.ci.items if isinstance(item, pg.PlotItem)]
     for plot in plots:
-        style_plot(plot, getattr(plot.titleLabel, "source_text", None))
+        style_plot(plot, plot.titleLabel.text or None)  # (LabelItem keeps the plain text)
 
 
 def restyle_all() -> None:
