@@ -38,8 +38,7 @@ class DisplayMixin:
         self.view.color_by.setCurrentText(current if current in choices else "label")
         self.side.column.blockSignals(True)
         self.side.column.clear()
-        self._search_index = prepared.search
-        self.side.column.addItems(self.search_index().names())
+        self.side.column.addItems(prepared.search.names())
         self.side.column.blockSignals(False)
         self.form.methods.set_classes(embedding.class_names)
         self.view.size_slider.setMaximum(max(96, self.sheet.cell * 2))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from studio.engine.projector import NeighbourIndex
-from studio.ui.projector.search import SearchError, SearchIndex
+from studio.ui.projector.search import SearchError
 
 EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -62,12 +62,6 @@ class ExploreMixin:
             self.index = NeighbourIndex(self.embedding.features, metric)
             self._refresh_neighbours()
 
-    def search_index(self) -> SearchIndex:
-        """The search index of the points shown (made on first use: it reads every text column)."""
-        if self._search_index is None or self._search_index.size != len(self.embedding):
-            self._search_index = SearchIndex(self.embedding)
-        return self._search_index
-
     def search(self, query: str, column: str | None = None, regex: bool | None = None) -> np.ndarray:
         """Highlight the points matching ``query`` (see :meth:`SearchIndex.find`); returns them."""
         self.side.query.setText(query)
@@ -83,7 +77,7 @@ class ExploreMixin:
         if self.embedding is None:
             return
         try:
-            self.matches = self.search_index().find(self.side.query.text(), self.side.column.currentText(),
+            self.matches = self.prepared.search.find(self.side.query.text(), self.side.column.currentText(),
                                                     self.side.regex.isChecked())
             query = self.side.query.text()
             self.side.matches.setText(f"{len(self.matches)} matches" if query else "")

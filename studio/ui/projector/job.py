@@ -54,11 +54,11 @@ def run_projection(request: ProjectionRequest, report: Report, should_stop: Stop
         if request.compare:
             compare, _ = load_embedding(request, request.compare, live, report, should_stop, "comparison ",
                                         thumbnails=False)
-        reuse = Prepared(embedding, atlas, compare, SearchIndex(embedding))
+        reuse = Prepared(embedding, atlas, SearchIndex(embedding), compare)
     report(reuse)
     report(Stage("Indexing neighbours", None))
     index = NeighbourIndex(reuse.embedding.features, "cosine")
-    projection = make_projection(reuse.embedding, request.method, report, should_stop)
+    projection = make_projection(reuse.embedding, request.method, report, should_stop, search=reuse.search)
     second = None
     if reuse.compare is not None:
         second = make_projection(reuse.compare, request.method, lambda event: None, should_stop,
@@ -67,11 +67,15 @@ def run_projection(request: ProjectionRequest, report: Report, should_stop: Stop
 
 
 def make_projection(embedding: Embedding, choice: MethodChoice, report: Report, should_stop: StopFlag,
-                    what: str = "") -> Projection:
-    """Project ``embedding`` as ``choice`` says (custom axes from class means or search queries)."""
+                    what: str = "", search: SearchIndex | None = None) -> Projection:
+    """Project ``embedding`` as ``choice`` says (custom axes from class means or search queries in
+    ``search``, the index of ``embedding``: made here when not given)."""
     if choice.method == "custom":
         report(Stage(f"Projecting {what}onto custom axes", None))
-        return custom(embedding.features, [_direction(embedding, choice, a, b) for a, b in choice.axes])
+        if search is None and choice.axis_kind != "classes":
+            search = SearchIndex(embedding)
+        directions = [_direction(embedding, choice, a, b, search) for a, b in choice.axes]
+        return custom(embedding.features, directions)
     title = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}.get(choice.method, choice.method)
     report(Stage(f"{title} of {len(embedding)} {what}points", None if choice.method != "tsne" else 0.0))
 
@@ -85,17 +89,17 @@ def make_projection(embedding: Embedding, choice: MethodChoice, report: Report, 
                    should_stop=should_stop, **choice.options)
 
 
-def _direction(embedding: Embedding, choice: MethodChoice, start: str, end: str) -> np.ndarray:
+def _direction(embedding: Embedding, choice: MethodChoice, start: str, end: str,
+               search: SearchIndex | None) -> np.ndarray:
     """Mean of the ``end`` points minus mean of the ``start`` points (classes or search queries)."""
-    ends, index = [], None
+    ends = []
     for name in (start, end):
         if choice.axis_kind == "classes":
             if name not in embedding.class_names:
                 raise StudioError(f"'{name}' is not a class (classes: {', '.join(embedding.class_names)})")
             ends.append(embedding.labels == embedding.class_names.index(name))
         else:
-            index = index or SearchIndex(embedding)
-            matches = index.find(name)
+            matches = search.find(name)
             if len(matches) == 0:
                 raise StudioError(f"the search '{name}' matches no point")
             ends.append(matches)

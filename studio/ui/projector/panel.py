@@ -27,7 +27,6 @@ from studio.ui.projector.gallery import GalleryDialog
 from studio.ui.projector.integration import install
 from studio.ui.projector.job import ProjectionResult, run_projection
 from studio.ui.projector.reports import Prepared, Stage
-from studio.ui.projector.search import SearchIndex
 from studio.ui.projector.sidebar import Sidebar
 from studio.ui.projector.source import LiveModel
 from studio.ui.projector.sprites import SpriteSheet
@@ -70,7 +69,6 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self.gallery: GalleryDialog | None = None
         self._stop = threading.Event()
         self._layouts_shown = 0
-        self._search_index: SearchIndex | None = None
         self._aligned: tuple[np.ndarray, np.ndarray] | None = None
         self._connect()
 

@@ -22,5 +22,5 @@ class Prepared:
 
     embedding: Embedding
     atlas: SpriteAtlas
+    search: SearchIndex  # made in the worker: reading 50k text rows takes a moment
     compare: Embedding | None = None
-    search: SearchIndex | None = None  # made in the worker: reading 50k text rows takes a moment
