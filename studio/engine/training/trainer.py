@@ -261,7 +261,7 @@ class Trainer:
                                   "losses": parts, "lr": lr, "images_per_s": round(rate, 1),
                                   "metrics": metrics, "time": time.time()})
             if time.monotonic() - self._status_time >= STATUS_SECONDS:
-                self._status(s, step=step, epoch=round(epoch, 4))
+                self._status(s, step=step)  # (with its epoch)
         if s.tensorboard is not None:
             s.tensorboard.scalars(step, {"train/loss": loss, "train/lr": lr, "train/images_per_s": rate,
                                          **{f"train/{name}": value for name, value in parts.items()},

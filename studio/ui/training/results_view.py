@@ -36,7 +36,7 @@ class ResultsView(QWidget):
     sigMessage = Signal(str)  # something to tell the user
     sigFailed = Signal(object)  # JobFailure of a predictions job
     sigProgress = Signal(str, int, int)  # stage, done, total of a predictions job
-    sigReady = Signal(object)  # Predictions shown
+    sigReady = Signal(object)  # Predictions this view computed, now shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +45,7 @@ class ResultsView(QWidget):
         self._wanted: tuple[int, int] | None = None  # a cell clicked before the images were known
         self.predictor = PredictionsRunner(self)
         self.predictor.sigResult.connect(self.show_predictions)
+        self.predictor.sigResult.connect(self.sigReady)  # computed here (not shown from elsewhere)
         self.predictor.sigFailed.connect(self.sigFailed)
         self.predictor.sigFailed.connect(self._forget_wanted)
         self.predictor.sigProgress.connect(self.sigProgress)
@@ -147,7 +148,6 @@ class ResultsView(QWidget):
             self.show_cell(*wanted)
         else:
             self.show_misclassified()
-        self.sigReady.emit(predictions)
 
     def show_cell(self, true: int, predicted: int) -> None:
         """The images of a cell; clicked before they are known, they are computed first."""
