@@ -133,7 +133,7 @@ class NodeItem(QGraphicsItem):
         use) also tints the node."""
         if tuple(marks) != self.marks:
             self.marks = tuple(marks)
-            self._refresh(force=True)  # the tooltip explains them
+            self._refresh()
 
     def toggle_expanded(self) -> None:
         """Show or hide the layers of a repeat/stack node in place."""
@@ -170,7 +170,7 @@ class NodeItem(QGraphicsItem):
         if self.expanded and info is not None:
             rows = [(name, shape_text(s)) for name, s in instance_shapes(node, info)]
         signature = (title, type_name, category, style.summary(node, info), shape, params,
-                     tuple(i.message for i in self.issues), tuple(rows), node.share)
+                     tuple(i.message for i in self.issues), tuple(rows), node.share, self.marks)
         if signature == self._signature and not force:
             return
         self._signature = signature
@@ -233,7 +233,7 @@ class NodeItem(QGraphicsItem):
     # ---- painting -----------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         colors = self.colors()
-        title, type_name, category, summary, shape, params, messages, rows, _ = self._signature
+        title, type_name, category, summary, shape, params, messages, rows, _, _ = self._signature
         rect = self.body_rect()
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
