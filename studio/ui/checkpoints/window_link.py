@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from studio.engine.checkpoints.marks import Marks
 from studio.engine.training.config import InitConfig
 from studio.ui.training.project_settings import project_runs
 
@@ -23,18 +24,22 @@ class WindowLink(QObject):
     def __init__(self, window, panel: CheckpointPanel) -> None:
         super().__init__(panel)
         self.window, self.panel = window, panel
+        self._marks: Marks = {}  # as last computed (they change only with panel.live)
         panel.live.sigChanged.connect(self.show_marks)
         panel.sigFineTune.connect(self.fine_tune)
         window.document.sigFileChanged.connect(self.sync_runs)
         window.tabs.currentChanged.connect(lambda _: self.sync_runs())  # runs started since show up
-        window.canvas_tabs.currentChanged.connect(lambda _: self.show_marks())  # a block tab opened
+        window.canvas_tabs.currentChanged.connect(lambda _: self._apply_marks())  # a block tab opened
         self.sync_runs()
 
     def show_marks(self) -> None:
         """Restored / frozen marks on the nodes of the model canvas and of each open block tab."""
-        marks = self.panel.live.all_marks()
+        self._marks = self.panel.live.all_marks()
+        self._apply_marks()
+
+    def _apply_marks(self) -> None:
         for block, view in self.window.canvases.items():
-            view.scene().set_node_marks(marks.get(block, {}))
+            view.scene().set_node_marks(self._marks.get(block, {}))
 
     def sync_runs(self) -> None:
         """List the project's runs and the run folders in its runs folder (where Train writes)."""
