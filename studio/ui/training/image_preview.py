@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+
+from studio.ui.training.images import file_pixmap
 
 SIZE = 320  # small images are enlarged to this (pixels stay sharp), large ones shrunk to it
 
@@ -17,16 +18,13 @@ class ImagePreview(QDialog):
     def __init__(self, path: str, caption: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(Path(path).name)
-        pixmap = QPixmap(path)
+        pixmap = file_pixmap(path, SIZE, sharp_upscale=True)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if pixmap.isNull():
             self.image.setText(f"{path} cannot be read")
         else:
-            smooth = max(pixmap.width(), pixmap.height()) > SIZE
-            self.image.setPixmap(pixmap.scaled(SIZE, SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                                               Qt.TransformationMode.SmoothTransformation if smooth
-                                               else Qt.TransformationMode.FastTransformation))
+            self.image.setPixmap(pixmap)
         self.caption = QLabel(caption)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)

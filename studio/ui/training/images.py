@@ -21,10 +21,13 @@ def array_pixmap(image: np.ndarray, size: int = 48) -> QPixmap:
                          Qt.TransformationMode.FastTransformation)
 
 
-def file_pixmap(path: str, size: int = 96) -> QPixmap:
-    """A thumbnail of an image file (an empty pixmap when it cannot be read)."""
+def file_pixmap(path: str, size: int = 96, sharp_upscale: bool = False) -> QPixmap:
+    """A thumbnail of an image file (an empty pixmap when it cannot be read); ``sharp_upscale``
+    enlarges small images with whole pixels instead of blurring them."""
     pixmap = QPixmap(path)
     if pixmap.isNull():
         return pixmap
+    smooth = not sharp_upscale or max(pixmap.width(), pixmap.height()) > size
     return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                         Qt.TransformationMode.SmoothTransformation)
+                         Qt.TransformationMode.SmoothTransformation if smooth
+                         else Qt.TransformationMode.FastTransformation)
