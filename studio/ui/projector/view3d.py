@@ -6,6 +6,8 @@ in either case the view shows a message saying so instead of failing.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QOpenGLContext
@@ -15,8 +17,10 @@ NO_GL_PLATFORMS = ("offscreen", "minimal")
 NEUTRAL = "#9aa0a6"
 
 
+@functools.cache
 def opengl_problem() -> str | None:
-    """Why a 3-D view cannot be shown here (a message for the user), or None when it can."""
+    """Why a 3-D view cannot be shown here (a message for the user), or None when it can (probed
+    once: the platform and the packages do not change while the application runs)."""
     platform = QGuiApplication.platformName()
     if platform in NO_GL_PLATFORMS:
         return (f"The 3-D view needs OpenGL, which Qt's '{platform}' platform does not provide. "
