@@ -20,7 +20,9 @@ class WindowActions:
         self.window = window
         w, style = window, window.style()
 
-        def act(text, slot, shortcut=None, icon=None, tip=None) -> QAction:
+        def act(text, slot, shortcut=None, icon=None, tip=None, canvas=False) -> QAction:
+            """``canvas``: the shortcut works only while the canvas has the focus (the menus still offer
+            the action), so keys like Delete and Ctrl+A keep their meaning in the other panels."""
             action = QAction(text, w)
             if shortcut is not None:
                 action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
@@ -30,7 +32,11 @@ class WindowActions:
                 action.setToolTip(tip)
                 action.setStatusTip(tip)
             action.triggered.connect(lambda checked=False: slot())
-            w.addAction(action)
+            if canvas:
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                w.canvas_tabs.addAction(action)
+            else:
+                w.addAction(action)
             return action
 
         pixmap = QStyle.StandardPixmap
@@ -45,13 +51,13 @@ class WindowActions:
         self.redo = w.document.undo_stack.createRedoAction(w, "&Redo")
         self.redo.setShortcuts([QKeySequence(Keys.Redo), QKeySequence("Ctrl+Y")])
         w.addActions([self.undo, self.redo])
-        self.cut = act("Cu&t", lambda: w.scene().cut_selection(), Keys.Cut)
-        self.copy = act("&Copy", lambda: w.scene().copy_selection(), Keys.Copy)
-        self.paste = act("&Paste", lambda: w.scene().paste(), Keys.Paste)
-        self.duplicate = act("D&uplicate", lambda: w.scene().duplicate_selection(), "Ctrl+D")
+        self.cut = act("Cu&t", lambda: w.scene().cut_selection(), Keys.Cut, canvas=True)
+        self.copy = act("&Copy", lambda: w.scene().copy_selection(), Keys.Copy, canvas=True)
+        self.paste = act("&Paste", lambda: w.scene().paste(), Keys.Paste, canvas=True)
+        self.duplicate = act("D&uplicate", lambda: w.scene().duplicate_selection(), "Ctrl+D", canvas=True)
         self.delete = act("&Delete", lambda: w.scene().delete_selection(),
-                          [QKeySequence(Keys.Delete), QKeySequence("Backspace")])
-        self.select_all = act("Select &All", lambda: w.scene().select_all(), Keys.SelectAll)
+                          [QKeySequence(Keys.Delete), QKeySequence("Backspace")], canvas=True)
+        self.select_all = act("Select &All", lambda: w.scene().select_all(), Keys.SelectAll, canvas=True)
         self.find = act("&Find Layer…", w.focus_find, Keys.Find, tip="Find a layer by id or type")
         self.history = act("&History", lambda: w.show_dock("history"), "Ctrl+H",
                            tip="Show the list of undo steps")

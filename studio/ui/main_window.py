@@ -83,7 +83,6 @@ class MainWindow(ProjectFiles, QMainWindow):
         self.status_line = StatusLine(self.settings.batch_size())
         self.statusBar().addPermanentWidget(self.status_line)
         self._open_canvas(None)
-        self._scope_canvas_shortcuts()
         self.add_panel(CANVAS, "Model", self.canvas_tabs)
         for entry in PANELS:
             self.add_panel(entry.name, entry.title, create_panel(entry, self))
@@ -117,15 +116,6 @@ class MainWindow(ProjectFiles, QMainWindow):
         self.docks["inspector"].raise_()
         self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [230, 340],
                          Qt.Orientation.Horizontal)
-
-    def _scope_canvas_shortcuts(self) -> None:
-        """Delete, Ctrl+A, copy/paste act on the canvas only when it has the focus (the menus still
-        offer them), so those keys keep their meaning in the palette and the other panels."""
-        acts = self.actions_
-        for action in (acts.delete, acts.select_all, acts.cut, acts.copy, acts.paste, acts.duplicate):
-            self.removeAction(action)
-            self.canvas_tabs.addAction(action)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def add_panel(self, name: str, title: str, widget: QWidget) -> None:
         """Show ``widget`` as tab ``title``; a panel of the same name (a placeholder) is replaced.
