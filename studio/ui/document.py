@@ -25,6 +25,7 @@ class ProjectDocument(QObject):
     sigAnalysed = Signal(object)  # Analysis of the model after edits
     sigFileChanged = Signal()  # path or modified state changed
     sigEdited = Signal()  # any change of the spec (for autosave and views)
+    sigModelChanged = Signal()  # a change of the model itself (not a node merely moved)
 
     def __init__(self, project: Project | None = None, path: str | Path | None = None,
                  parent: QObject | None = None) -> None:
@@ -115,4 +116,5 @@ class ProjectDocument(QObject):
         if event.kind != "node_moved":
             self._analysis = None
             self._timer.start()
+            self.sigModelChanged.emit()
         self.sigEdited.emit()

@@ -144,7 +144,7 @@ class TrainingPanel(QWidget):
         self.results.sigProgress.connect(self.progress.preparing)
         self.results.sigMessage.connect(self.messages.show_info)
         self.document.sigFileChanged.connect(self._document_changed)
-        self.document.spec.subscribe(self._spec_edited)  # (the document keeps one spec object)
+        self.document.sigModelChanged.connect(self._model_changed)
 
     # ---- project ---------------------------------------------------------------------------------
     def load_project(self) -> None:
@@ -191,8 +191,8 @@ class TrainingPanel(QWidget):
         if self._project is not self.document.project:  # opened or new, not merely saved
             self.load_project()
 
-    def _spec_edited(self, event) -> None:
-        if event.kind != "node_moved" and self.run is not None and self.run.active:
+    def _model_changed(self) -> None:
+        if self.run is not None and self.run.active:
             self.stale_label.setText("⚠ The model was edited after this run started: the run goes on with "
                                      "the model as it was when Train was pressed (saved in its run folder).")
             self.stale_label.show()
