@@ -1,0 +1,79 @@
+"""Bounded JSON reading: every JSON document Studio reads from a file or a string it was given.
+
+A document may be at most ``MAX_BYTES`` long and ``MAX_DEPTH`` levels deep; anything else (deeper
+nesting would overflow the stack in whatever walks it later, a huge file would fill memory) is refused
+with one sentence naming what was read, raised as the caller's ``StudioError`` subclass.
+
+    data = read_json(path, "checkpoint metadata", error=CheckpointError)
+    order = parse_json(text, "the tensor order", error=CheckpointError)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from studio.engine.errors import StudioError
+
+MAX_DEPTH = 100  # nesting levels (a spec inside a project inside a sidecar needs fewer than 20)
+MAX_BYTES = 256 * 1024 * 1024  # the largest JSON file Studio reads (a big spec is a few MB)
+
+
+def parse_json(text: str | bytes, what: str, *, error: type[StudioError] = StudioError,
+               max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BYTES) -> Any:
+    """The value of JSON ``text``; ``error`` with a sentence naming ``what`` if it is not bounded JSON."""
+    if len(text) > max_bytes:
+        raise error(f"{what} is larger than {_size(max_bytes)}: it is not a file Studio wrote")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise error(f"{what} is nested more than {max_depth} levels deep: it is not a file Studio "
+                    "wrote") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{what} is not valid JSON: {_first_line(exc)}") from None
+    check_depth(value, what, error=error, max_depth=max_depth)
+    return value
+
+
+def read_json(path: str | os.PathLike, what: str | None = None, *,
+              error: type[StudioError] = StudioError, max_depth: int = MAX_DEPTH,
+              max_bytes: int = MAX_BYTES) -> Any:
+    """The JSON value in the file at ``path`` (``what`` defaults to the path); missing or unreadable
+    files raise ``error`` too (``FileNotFoundError`` is kept as the cause for callers that skip them)."""
+    path = Path(path)
+    what = what or str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise error(f"{what} does not exist") from exc
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{what} is not UTF-8 text") from None
+    return parse_json(text, what, error=error, max_depth=max_depth, max_bytes=max_bytes)
+
+
+def check_depth(value: Any, what: str, *, error: type[StudioError] = StudioError,
+                max_depth: int = MAX_DEPTH) -> None:
+    """``error`` when ``value`` (parsed JSON) nests lists and objects more than ``max_depth`` deep."""
+    pending = [(value, 1)] if isinstance(value, dict | list) else []
+    while pending:
+        item, depth = pending.pop()
+        if depth > max_depth:
+            raise error(f"{what} is nested more than {max_depth} levels deep: it is not a file Studio "
+                        "wrote")
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.0f} MiB"
