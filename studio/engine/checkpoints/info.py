@@ -77,9 +77,12 @@ def info_from_sidecar(sidecar: Path, data: dict[str, Any]) -> CheckpointInfo:
         size = weights.stat().st_size
     except OSError:
         raise CheckpointError(f"checkpoint {sidecar.stem} has lost its weights file {weights}") from None
-    has_state = bool(data.get("has_state")) and state.exists()
+    has_state = bool(data.get("has_state"))
     if has_state:
-        size += state.stat().st_size
+        try:
+            size += state.stat().st_size
+        except OSError:  # never written, or pruned while we looked
+            has_state = False
     try:
         return CheckpointInfo(
             path=weights, step=int(data["step"]), epoch=float(data.get("epoch", 0.0)),
