@@ -80,6 +80,9 @@ class WindowActions:
         self.fit = act("&Fit to View", lambda: w.view().fit(), "Ctrl+0", tip="Show the whole graph")
         self.minimap = act("&Minimap", w.toggle_minimap)
         self.minimap.setCheckable(True)
+        self.reset_layout = act("&Reset Layout", w.reset_layout,
+                                tip="Show the Model tab with the palette, inspector, code and history docks"
+                                " where they start")
         self.themes = QActionGroup(w)
         for name in THEMES:
             action = QAction(name.capitalize(), self.themes, checkable=True)
@@ -121,6 +124,7 @@ class WindowActions:
         view.addSeparator()
         self.panels_menu = view.addMenu("&Panels")
         self.docks_menu = view.addMenu("&Docks")
+        view.addAction(self.reset_layout)
         theme = view.addMenu("&Theme")
         theme.addActions(self.themes.actions())
         bar.addMenu("&Help").addAction(self.about)

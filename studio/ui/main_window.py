@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer
+from PySide6.QtCore import QByteArray, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -45,6 +45,7 @@ from studio.ui.training.plot_style import restyle_all
 
 CANVAS = "canvas"
 MODEL_DOCKS = ("palette", "inspector", "code", "history")
+LAYOUT_VERSION = 1  # of the saved dock layout; layouts saved before (docks a panel had hidden) are dropped
 
 
 class MainWindow(ProjectFiles, QMainWindow):
@@ -60,6 +61,7 @@ class MainWindow(ProjectFiles, QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.canvases: dict[str | None, CanvasView] = {}
         self._hidden_docks: list[str] = []
+        self._model_layout: QByteArray | None = None
         self._autosave_due = False
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -93,29 +95,50 @@ class MainWindow(ProjectFiles, QMainWindow):
         self.autosave_timer.start()
         self.resize(1400, 900)
         if restore_layout:
-            self.settings.restore_window(self)
+            self.settings.restore_window(self, LAYOUT_VERSION)
         self.actions_.set_theme_checked(self.settings.theme())
         self.update_title()
 
     # ---- layout -------------------------------------------------------------------------------
     def _make_docks(self) -> None:
-        area = Qt.DockWidgetArea
-        left, right = area.LeftDockWidgetArea, area.RightDockWidgetArea
-        for name, title, widget, where in (("palette", "Layers", self.palette_widget, left),
-                                           ("inspector", "Inspector", self.inspector, right),
-                                           ("code", "Code", self.code_view, right),
-                                           ("history", "History", self.history, right)):
+        for name, title, widget in (("palette", "Layers", self.palette_widget),
+                                    ("inspector", "Inspector", self.inspector),
+                                    ("code", "Code", self.code_view),
+                                    ("history", "History", self.history)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{name}")
             dock.setWidget(widget)
-            self.addDockWidget(where, dock)
             self.docks[name] = dock
             self.actions_.docks_menu.addAction(dock.toggleViewAction())
-        self.tabifyDockWidget(self.docks["inspector"], self.docks["code"])
-        self.tabifyDockWidget(self.docks["code"], self.docks["history"])
-        self.docks["inspector"].raise_()
-        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [230, 340],
-                         Qt.Orientation.Horizontal)
+        self._arrange_docks()
+
+    def _arrange_docks(self) -> None:
+        """The default layout: the palette on the left, the inspector in front of code and history on
+        the right."""
+        docks = self.docks
+        for dock in docks.values():
+            dock.setFloating(False)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["palette"])
+        for name in ("inspector", "code", "history"):
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks[name])
+        self.tabifyDockWidget(docks["inspector"], docks["code"])
+        self.tabifyDockWidget(docks["code"], docks["history"])
+        for dock in docks.values():
+            dock.show()
+        docks["inspector"].raise_()
+        self.resizeDocks([docks["palette"], docks["inspector"]], [230, 340], Qt.Orientation.Horizontal)
+
+    def reset_layout(self) -> None:
+        """View > Reset Layout: the Model tab in front with every dock where it starts."""
+        self.show_panel(CANVAS)
+        self._arrange_docks()
+
+    def model_layout(self) -> QByteArray:
+        """The dock layout of the Model tab (what is saved): while another panel is in front, the one it
+        had when that panel came to the front (the docks hidden for a panel are not the user's choice)."""
+        if self.current_panel() != CANVAS and self._model_layout is not None:
+            return self._model_layout
+        return self.saveState(LAYOUT_VERSION)
 
     def add_panel(self, name: str, title: str, widget: QWidget) -> None:
         """Show ``widget`` as tab ``title``; a panel of the same name (a placeholder) is replaced.
@@ -165,6 +188,7 @@ class MainWindow(ProjectFiles, QMainWindow):
             self._hidden_docks = []
             self._focus_canvas()
         elif not self._hidden_docks:
+            self._model_layout = self.saveState(LAYOUT_VERSION)
             self._hidden_docks = [name for name in MODEL_DOCKS if self.docks[name].isVisible()]
             for name in self._hidden_docks:
                 self.docks[name].hide()
@@ -414,7 +438,7 @@ class MainWindow(ProjectFiles, QMainWindow):
             if hasattr(panel, "confirm_close") and not panel.confirm_close():
                 event.ignore()
                 return
-        self.settings.save_window(self)
+        self.settings.save_window(self, self.model_layout(), LAYOUT_VERSION)
         self.settings.sync()
         clear_autosave(self.settings.recovery_dir())
         self.autosave_timer.stop()

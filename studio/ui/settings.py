@@ -50,17 +50,20 @@ class AppSettings:
         return max(5, _int(self.store.value("autosave_seconds", 60), 60))
 
     # ---- window -----------------------------------------------------------------------------
-    def save_window(self, window: QMainWindow) -> None:
+    def save_window(self, window: QMainWindow, state: QByteArray | None = None, version: int = 0) -> None:
+        """Save the window's geometry and ``state`` (its dock layout; ``window.saveState(version)`` when
+        None)."""
         self.store.setValue("window/geometry", window.saveGeometry())
-        self.store.setValue("window/state", window.saveState())
+        self.store.setValue("window/state", state if state is not None else window.saveState(version))
 
-    def restore_window(self, window: QMainWindow) -> bool:
-        """Restore geometry and dock layout; False when nothing was saved yet."""
+    def restore_window(self, window: QMainWindow, version: int = 0) -> bool:
+        """Restore geometry and dock layout; False when nothing was saved yet. A layout saved under
+        another ``version`` is ignored (the default layout stays)."""
         geometry, state = self.store.value("window/geometry"), self.store.value("window/state")
         if not isinstance(geometry, QByteArray) or not isinstance(state, QByteArray):
             return False
         window.restoreGeometry(geometry)
-        window.restoreState(state)
+        window.restoreState(state, version)
         return True
 
     def sync(self) -> None:
