@@ -38,7 +38,7 @@ def run_summary(args) -> int:
     rows = [(info.id, info.type, "x".join(map(str, info.output_shape)) if info.output_shape else "?",
              f"{info.params:,}", f"{info.macs:,}") for info in (result.nodes[n] for n in result.order)]
     headers = ("node", "type", "output", "params", "mult-adds")
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]  # rows may be []
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     for row in rows:
         print("  ".join(c.ljust(w) if i < 3 else c.rjust(w)

@@ -77,8 +77,7 @@ def test_every_layer_exports_equivalent_code(name):
 
 def feature_spec():
     """Blocks (nested, chosen by a parameter, repeated), repeat, stack, share, merges, activations,
-    custom modules, two inputs, two outputs, and node ids that are Python keywords or clash with names
-    the generated code uses."""
+    custom modules, two inputs, two outputs, and node ids that clash with names the generated code uses."""
     b = SpecBuilder("features")
     b.defaults(["conv2d"], padding="same")
     short = b.new_block("short", width=4)
@@ -99,7 +98,7 @@ def feature_spec():
     x = b.block("u1", "unit", x, width=6, skip="proj")
     x = b.block("units", "unit", x, width=6, repeat=2)
     x = b.layer("F", "separable_conv2d", x, out_channels=6, activation="leaky_relu")
-    x = b.layer("lambda", "conv2d_in_plane", x, kernel_size=3, activation="sigmoid")
+    x = b.layer("self", "conv2d_in_plane", x, kernel_size=3, activation="sigmoid")
     t = b.layer("tower", "conv2d", x, stack=[{"out_channels": 5},
                                              {"out_channels": 6, "activation": "tanh"}])
     m = b.layer("gate", "multiply", [t, x])
@@ -118,7 +117,7 @@ def test_blocks_repeat_stack_share_and_two_outputs_export_equivalent_code():
     spec = feature_spec()
     assert_same_model(spec, [torch.randn(2, 3, 8, 8), torch.randn(2, 6)])
     source = generate_source(spec)
-    assert "self.add_module('lambda'," in source and "getattr(self, 'lambda')" in source
+    assert "self.self = InPlaneConv2d(" in source and "self_ = torch.sigmoid(self.self(F_))" in source
     assert "F_ = F.leaky_relu(self.F(" in source
     assert "again = F.relu(self.hidden(both))" in source  # shared weights call the owner
     assert "('stem_1_relu', nn.ReLU())" in source

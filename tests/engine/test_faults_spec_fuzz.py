@@ -140,8 +140,9 @@ def nested(depth: int):
 @pytest.mark.parametrize(("message", "doc"), [
     ("'meta' must be a JSON object", {**FEATURES, "meta": None}),
     ("'nodes' must be a list", {**FEATURES, "nodes": 3}),
-    ("'src', 'dst' and 'port' are text", {**FEATURES, "edges": [{"src": ["image"], "dst": "conv1"}]}),
-    ("'id', 'type' and 'share' are text", {**FEATURES, "nodes": [{"id": "a", "type": {}}]}),
+    ("['image'] is not a valid node id (the source of a connection): it must be text, not a list",
+     {**FEATURES, "edges": [{"src": ["image"], "dst": "conv1"}]}),
+    ("node 'a' needs a layer 'type' (text), not {}", {**FEATURES, "nodes": [{"id": "a", "type": {}}]}),
     ("nested more than 64 levels", {**FEATURES, "name": nested(70)}),
 ])
 def test_malformed_documents_found_by_fuzzing_are_refused_clearly(message, doc):
@@ -159,5 +160,5 @@ def test_a_huge_repeat_is_an_issue_not_a_hang():
 
 
 def test_json_nested_past_the_recursion_limit_is_refused():
-    with pytest.raises(StudioError, match="nested too deeply"):
+    with pytest.raises(StudioError, match="the spec is nested more than 64 levels deep"):
         loads("[" * 100_000)

@@ -2,6 +2,10 @@
 
     from load import load_model      # or: python load.py
     net = load_model()               # Net with the exported weights, in eval mode
+
+Verification never imports what is on disk: it runs the source it has just generated from the checked
+spec (``generate_source`` refuses unchecked names and parses its result), after making sure the
+files written are exactly that source and loader.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 from studio.engine.checkpoints.errors import CheckpointError
@@ -51,20 +56,29 @@ if __name__ == "__main__":
 '''
 
 
-def write_bundle(folder: Path, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> list[Path]:
-    """Write the three files into ``folder`` (which must exist); returns their paths."""
+def write_bundle(folder: Path, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> tuple[list[Path], str]:
+    """Write the three files into ``folder`` (which must exist); returns their paths and the source
+    written to net.py."""
+    source = generate_source(spec)
     net = folder / "net.py"
-    net.write_text(generate_source(spec), encoding="utf-8")
+    net.write_text(source, encoding="utf-8")
     loader = folder / "load.py"
     loader.write_text(LOADER, encoding="utf-8")
-    return [net, write_weights(folder / "weights.safetensors", weights), loader]
+    return [net, write_weights(folder / "weights.safetensors", weights), loader], source
 
 
-def load_bundle(folder: Path) -> nn.Module:
-    """Run the bundle's own ``load.py`` to get its model (as a user of the export would)."""
-    with _imported(folder / "load.py") as module:
+def load_bundle(folder: Path, source: str) -> nn.Module:
+    """The bundle's model as its ``load.py`` builds it (``Net`` of net.py with the weights file, in
+    eval mode), from ``source``, the generated text, once net.py and load.py are checked to hold
+    exactly what was written: never from whatever text the folder holds."""
+    for name, text in (("net.py", source), ("load.py", LOADER)):
+        if _read(folder / name) != text:
+            raise CheckpointError(f"{folder / name} changed while the export was being verified")
+    with _imported(folder / "net.py", source) as module:
         try:
-            return module.load_model()
+            net = module.Net()
+            net.load_state_dict(load_file(str(folder / "weights.safetensors"), device="cpu"))
+            return net.eval()
         except Exception as exc:  # generated code is ours, but a failure must reach the user clearly
             raise CheckpointError(f"the exported code in {folder} failed to load its weights: "
                                   f"{exc}") from None
@@ -72,10 +86,11 @@ def load_bundle(folder: Path) -> nn.Module:
 
 def script_generated(spec: ModelSpec, weights: dict[str, torch.Tensor]) -> torch.jit.ScriptModule:
     """``torch.jit.script`` of the generated source's ``Net`` with ``weights`` (eval mode)."""
-    with tempfile.TemporaryDirectory() as tmp:
+    source = generate_source(spec)
+    with tempfile.TemporaryDirectory() as tmp:  # private to this process's user
         path = Path(tmp) / "net.py"
-        path.write_text(generate_source(spec), encoding="utf-8")
-        with _imported(path) as module:  # TorchScript reads the class sources from the file
+        path.write_text(source, encoding="utf-8")  # TorchScript reads the class sources from the file
+        with _imported(path, source) as module:
             try:
                 net = module.Net()
                 net.load_state_dict(weights)
@@ -86,15 +101,23 @@ def script_generated(spec: ModelSpec, weights: dict[str, torch.Tensor]) -> torch
                                       "traced instead (the default)") from None
 
 
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 @contextmanager
-def _imported(path: Path) -> Iterator[ModuleType]:
-    """Import a Python file under a unique module name, registered only while in use."""
+def _imported(path: Path, source: str) -> Iterator[ModuleType]:
+    """Run generated ``source`` as the module of file ``path`` (so ``inspect`` and TorchScript find
+    its classes' text there) under a unique module name, registered only while in use."""
     name = f"studio_export_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        exec(compile(source, str(path), "exec"), module.__dict__)  # generated and checked, never read back
         yield module
     finally:
         sys.modules.pop(name, None)

@@ -189,9 +189,10 @@ class _Job:
         tmp.chmod(0o755)  # mkdtemp makes it private; the export is an ordinary folder
         try:
             self.report(0.3, "writing net.py, weights.safetensors, load.py")
-            names = [path.name for path in write_bundle(tmp, self.spec, self.state)]
+            paths, source = write_bundle(tmp, self.spec, self.state)
+            names = [path.name for path in paths]
             self.report(0.7, "verifying")
-            loaded = load_bundle(tmp)
+            loaded = load_bundle(tmp, source)
             with torch.no_grad():
                 diff = compare(self.reference, named_outputs(loaded(*self.inputs.values()),
                                                              list(self.model.output_names)), "code")

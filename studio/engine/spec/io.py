@@ -15,7 +15,8 @@ from typing import Any
 
 from studio.engine.atomic import atomic_write_text
 from studio.engine.errors import SpecError
-from studio.engine.spec.model import BlockDef, Graph, ModelSpec
+from studio.engine.jsonio import check_depth, parse_json
+from studio.engine.spec.model import BlockDef, Graph, ModelSpec, shown
 
 FORMAT_NAME = "studio.model"
 FORMAT_VERSION = 1
@@ -63,12 +64,17 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
 
 
 def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
-    """Build a spec from a JSON document (migrating older formats)."""
+    """Build a spec from a JSON document (migrating older formats). Every name is checked here
+    (:func:`studio.engine.spec.model.check_id`), so nothing a file says reaches a module or generated
+    code unchecked; a problem is one located SpecError."""
     if not isinstance(data, dict):
         raise SpecError("a model spec must be a JSON object")
-    _check_depth(data)
+    check_depth(data, "the spec", error=SpecError, max_depth=MAX_DEPTH)
     data = migrate(dict(data))
-    spec = ModelSpec(name=str(data.get("name", "model")))
+    name = data.get("name", "model")
+    if not isinstance(name, str):
+        raise SpecError(f"the model's 'name' must be text, not {shown(name)}")
+    spec = ModelSpec(name=name)
     if not isinstance(data.get("meta", {}), dict):
         raise SpecError("'meta' must be a JSON object")
     spec.meta = dict(data.get("meta", {}))
@@ -78,18 +84,6 @@ def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
         raise SpecError("'blocks' must map block names to definitions")
     spec.blocks = {name: BlockDef.from_dict(name, body) for name, body in blocks.items()}
     return spec
-
-
-def _check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
-    """SpecError for documents nested deeper than any spec needs (they would overflow the stack later)."""
-    pending = [(data, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if depth > limit:
-            raise SpecError(f"the spec is nested more than {limit} levels deep: it is not a model")
-        if isinstance(value, dict | list):
-            items = value.values() if isinstance(value, dict) else value
-            pending.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
 
 
 def dumps(spec: ModelSpec) -> str:
@@ -114,13 +108,8 @@ def _is_scalar(value: Any) -> bool:
 
 
 def loads(text: str) -> ModelSpec:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"the spec is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise SpecError("the spec is not a model: its JSON is nested too deeply") from None
-    return spec_from_dict(data)
+    """The spec in JSON ``text`` (bounded: at most ``MAX_DEPTH`` levels deep)."""
+    return spec_from_dict(parse_json(text, "the spec", error=SpecError, max_depth=MAX_DEPTH))
 
 
 def load_spec(path: str | os.PathLike) -> ModelSpec:

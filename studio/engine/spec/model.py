@@ -8,6 +8,9 @@ Blocks hold their own :class:`Graph`; an edit inside a block names it with ``blo
 from __future__ import annotations
 
 import copy
+import functools
+import keyword
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,14 +18,69 @@ from typing import Any
 
 from studio.engine.errors import SpecError
 
-ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # matched whole (fullmatch): ASCII only
+ID_HINT = "use ASCII letters, digits and '_', not starting with a digit"
 
 
-def check_id(node_id: str) -> None:
-    """Raise SpecError unless ``node_id`` can name a parameter scope (a Python identifier)."""
-    if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
-        raise SpecError(f"'{node_id}' is not a valid node id: use letters, digits and '_', "
-                        "not starting with a digit")
+@functools.cache
+def module_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Names an id cannot take because the compiled model already has them: every attribute and
+    method of ``nn.Module`` (``forward``, ``training``, ``cuda``, ...), then the further ones of
+    Studio's GraphModule (``steps``, ``outputs``, ...)."""
+    from torch import nn
+
+    from studio.engine.graph_module import GraphModule
+
+    module = frozenset(dir(nn.Module)) | frozenset(vars(nn.Module()))
+    graph = frozenset(dir(GraphModule)) | frozenset(vars(GraphModule({}, [], [], {})))
+    return module, graph - module
+
+
+def id_problem(name: object) -> str | None:
+    """Why ``name`` cannot be an id (a node, block, block parameter or port name), or None.
+
+    The one rule, kept by the spec reader, every edit and the code generator: an ASCII Python
+    identifier that is not a keyword, does not start with ``__`` and is no attribute of the compiled
+    module (an ``nn.Module``).
+    """
+    if not isinstance(name, str):
+        return f"it must be text, not {'a list' if isinstance(name, list) else type(name).__name__}"
+    if not name:
+        return "it is empty"
+    if not ID_PATTERN.fullmatch(name):
+        return ID_HINT
+    module, graph = module_names()
+    if keyword.iskeyword(name):
+        return "it is a Python keyword; choose another name"
+    if name.startswith("__"):
+        return "names starting with '__' belong to Python; choose another name"
+    if name in module:
+        return "it is a name nn.Module uses; choose another name"
+    if name in graph:
+        return "it is a name Studio's compiled model uses; choose another name"
+    return None
+
+
+def check_id(name: object, what: str = "node id", where: str = "") -> None:
+    """Raise SpecError unless ``name`` keeps the id rule (:func:`id_problem`); ``what`` says what it
+    names and ``where`` where it sits (`` (block 'res')``), so the one sentence locates it."""
+    problem = id_problem(name)
+    if problem is not None:
+        raise SpecError(f"{shown(name)} is not a valid {what}{where}: {problem}")
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``value`` as a short, escaped, one-line text for messages (never the whole of a huge value)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _in_block(block: str | None) -> str:
+    return f" (block {shown(block)})" if block is not None else ""
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass
@@ -54,23 +112,35 @@ class Node:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Node:
-        try:
-            pos = data.get("pos", [0.0, 0.0])
-            if len(pos) != 2:
-                raise ValueError("'pos' needs two numbers")
-            node = cls(id=data["id"], type=data["type"], args=dict(data.get("args", {})),
-                       pos=(float(pos[0]), float(pos[1])), repeat=int(data.get("repeat", 1)),
-                       stack=data.get("stack"), share=data.get("share"))
-        except (KeyError, TypeError, IndexError, ValueError, AttributeError, OverflowError) as exc:
-            raise SpecError(f"node {data!r} is malformed: {exc}") from None
-        stack_ok = node.stack is None or (isinstance(node.stack, list)
-                                          and all(isinstance(item, dict) for item in node.stack))
-        if not (isinstance(node.id, str) and isinstance(node.type, str) and isinstance(node.share, str | None)
-                and stack_ok):
-            raise SpecError(f"node {data!r} is malformed: 'id', 'type' and 'share' are text, 'stack' a "
-                            "list of argument objects")
-        return node
+    def from_dict(cls, data: dict[str, Any], block: str | None = None) -> Node:
+        """A node of a spec document (of block ``block``, for the messages), every field checked."""
+        where = _in_block(block)
+        if not isinstance(data, dict):
+            raise SpecError(f"a node{where} must be a JSON object, not {shown(data)}")
+        if "id" not in data:
+            raise SpecError(f"a node{where} has no 'id': {shown(data)}")
+        node_id = data["id"]
+        check_id(node_id, "node id", where)
+        here = f"node '{node_id}'{where}"
+        node_type, args = data.get("type"), data.get("args", {})
+        if not isinstance(node_type, str):
+            raise SpecError(f"{here} needs a layer 'type' (text), not {shown(node_type)}")
+        if not isinstance(args, dict):
+            raise SpecError(f"{here}: 'args' must be a JSON object of argument values, not {shown(args)}")
+        pos = data.get("pos", [0.0, 0.0])
+        if not (isinstance(pos, list | tuple) and len(pos) == 2 and all(_real(v) for v in pos)):
+            raise SpecError(f"{here}: 'pos' must be two numbers, not {shown(pos)}")
+        repeat = data.get("repeat", 1)
+        if not isinstance(repeat, int) or isinstance(repeat, bool):
+            raise SpecError(f"{here}: 'repeat' must be a whole number, not {shown(repeat)}")
+        stack = data.get("stack")
+        if stack is not None and not (isinstance(stack, list) and all(isinstance(i, dict) for i in stack)):
+            raise SpecError(f"{here}: 'stack' must be a list of argument objects, not {shown(stack)}")
+        share = data.get("share")
+        if share is not None:
+            check_id(share, "weight-sharing target", f" of {here}")
+        return cls(id=node_id, type=node_type, args=dict(args), pos=(float(pos[0]), float(pos[1])),
+                   repeat=repeat, stack=stack, share=share)
 
     @property
     def instance_count(self) -> int:
@@ -90,13 +160,16 @@ class Edge:
         return {"src": self.src, "dst": self.dst, "port": self.port}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Edge:
-        try:
-            edge = cls(src=data["src"], dst=data["dst"], port=data.get("port", "x"))
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise SpecError(f"edge {data!r} is malformed: {exc}") from None
-        if not all(isinstance(end, str) for end in (edge.src, edge.dst, edge.port)):
-            raise SpecError(f"edge {data!r} is malformed: 'src', 'dst' and 'port' are text")
+    def from_dict(cls, data: dict[str, Any], block: str | None = None) -> Edge:
+        """A connection of a spec document: both ends name nodes and the port an input (ids all)."""
+        where = _in_block(block)
+        if not isinstance(data, dict) or "src" not in data or "dst" not in data:
+            raise SpecError(f"a connection{where} needs 'src' and 'dst' node ids: {shown(data)}")
+        edge = cls(src=data["src"], dst=data["dst"], port=data.get("port", "x"))
+        also = f", block {shown(block)}" if block is not None else ""
+        check_id(edge.src, "node id", f" (the source of a connection{also})")
+        check_id(edge.dst, "node id", f" (the target of a connection{also})")
+        check_id(edge.port, "input port", f" (connection {edge.src} -> {edge.dst}{also})")
         return edge
 
 
@@ -149,17 +222,19 @@ class Graph:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Graph:
+    def from_dict(cls, data: dict[str, Any], block: str | None = None) -> Graph:
+        """The model's graph (``block`` None) or block ``block``'s from its document."""
         graph = cls()
+        where = _in_block(block)
         for key in ("nodes", "edges", "defaults"):
             if not isinstance(data.get(key, []), list):
-                raise SpecError(f"'{key}' must be a list, not {data[key]!r}")
+                raise SpecError(f"'{key}'{where} must be a list, not {shown(data[key])}")
         for item in data.get("nodes", []):
-            node = Node.from_dict(item)
+            node = Node.from_dict(item, block)
             if node.id in graph.nodes:
-                raise SpecError(f"node id '{node.id}' is used twice")
+                raise SpecError(f"node id '{node.id}'{where} is used twice")
             graph.nodes[node.id] = node
-        graph.edges = [Edge.from_dict(item) for item in data.get("edges", [])]
+        graph.edges = [Edge.from_dict(item, block) for item in data.get("edges", [])]
         graph.defaults = [Scope.from_dict(item) for item in data.get("defaults", [])]
         return graph
 
@@ -208,14 +283,47 @@ class BlockDef:
 
     @classmethod
     def from_dict(cls, name: str, data: dict[str, Any]) -> BlockDef:
+        check_id(name, "block name")
         if not isinstance(data, dict) or not isinstance(data.get("params", {}), dict):
             raise SpecError(f"block '{name}' must be an object whose 'params' map names to defaults")
-        return cls(name=name, params=dict(data.get("params", {})), graph=Graph.from_dict(data),
-                   help=str(data.get("help", "")))
+        params = dict(data.get("params", {}))
+        check_params(name, params)
+        help_text = data.get("help", "")
+        if not isinstance(help_text, str):
+            raise SpecError(f"block '{name}': 'help' must be text, not {shown(help_text)}")
+        return cls(name=name, params=params, graph=Graph.from_dict(data, name), help=help_text)
 
     @property
     def input_ids(self) -> list[str]:
         return [node.id for node in self.graph.nodes.values() if node.type == "input"]
+
+
+def check_params(block: str, params: dict[str, Any]) -> None:
+    """Block parameter names keep the id rule, and none is ``block`` (a use names its block so)."""
+    for param in params:
+        check_id(param, "block parameter", f" (block '{block}')")
+        if param == "block":
+            raise SpecError(f"'block' is not a valid block parameter (block '{block}'): a use of the "
+                            "block names its definition with it")
+
+
+def check_names(spec: ModelSpec) -> None:
+    """SpecError unless every name in ``spec`` keeps the id rule: node ids, block names, block
+    parameters, connection ends and ports, weight-sharing targets. The reader checks this while
+    reading; this is for specs built in memory (the code generator calls it before writing code)."""
+    for block, graph in [(None, spec.graph), *((name, b.graph) for name, b in spec.blocks.items())]:
+        where = _in_block(block)
+        if block is not None:
+            check_id(block, "block name")
+            check_params(block, spec.blocks[block].params)
+        for key, node in graph.nodes.items():
+            check_id(key, "node id", where)
+            if node.id != key:
+                raise SpecError(f"node '{key}'{where} is stored under another id ({shown(node.id)})")
+            if node.share is not None:
+                check_id(node.share, "weight-sharing target", f" of node '{key}'{where}")
+        for edge in graph.edges:
+            Edge.from_dict(edge.to_dict(), block)
 
 
 Listener = Callable[[SpecEvent], None]
@@ -307,7 +415,8 @@ class ModelSpec:
         graph = self.graph_of(block)
         for end in (edge.src, edge.dst):
             if end not in graph.nodes:
-                raise SpecError(f"there is no node '{end}'")
+                raise SpecError(f"there is no node {shown(end)}")
+        check_id(edge.port, "input port")
         if edge in graph.edges:
             raise SpecError(f"{edge.src} is already connected to {edge.dst}.{edge.port}")
         graph.edges.insert(len(graph.edges) if index is None else index, edge)
@@ -338,6 +447,8 @@ class ModelSpec:
         if name not in ("repeat", "stack", "share", "type"):
             raise SpecError(f"'{name}' is not an editable node field")
         node = self.node(node_id, block)
+        if name == "share" and value is not None:
+            check_id(value, "weight-sharing target")
         old = getattr(node, name)
         setattr(node, name, value)
         self._emit(SpecEvent("node_changed", block, node_id, data=name))
@@ -373,7 +484,8 @@ class ModelSpec:
         return old
 
     def add_block(self, block: BlockDef) -> None:
-        check_id(block.name)
+        check_id(block.name, "block name")
+        check_params(block.name, block.params)
         if block.name in self.blocks:
             raise SpecError(f"a block named '{block.name}' already exists")
         self.blocks[block.name] = block
