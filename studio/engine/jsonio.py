@@ -29,10 +29,13 @@ def parse_json(text: str | bytes, what: str, *, error: type[StudioError] = Studi
     try:
         value = json.loads(text)
     except RecursionError:
-        raise error(f"{what} is nested more than {max_depth} levels deep: it is not a file Studio "
-                    "wrote") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(_too_deep(what, max_depth)) from None
+    except UnicodeDecodeError:
+        raise error(f"{what} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
         raise error(f"{what} is not valid JSON: {_first_line(exc)}") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits())
+        raise error(f"{what} holds a number too long to read") from None
     check_depth(value, what, error=error, max_depth=max_depth)
     return value
 
@@ -65,14 +68,17 @@ def check_depth(value: Any, what: str, *, error: type[StudioError] = StudioError
     while pending:
         item, depth = pending.pop()
         if depth > max_depth:
-            raise error(f"{what} is nested more than {max_depth} levels deep: it is not a file Studio "
-                        "wrote")
+            raise error(_too_deep(what, max_depth))
         children = item.values() if isinstance(item, dict) else item
         pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
+def _too_deep(what: str, max_depth: int) -> str:
+    return f"{what} is nested more than {max_depth} levels deep, deeper than anything Studio writes"
+
+
 def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _size(count: int) -> str:

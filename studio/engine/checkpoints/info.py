@@ -7,13 +7,13 @@ written last: only a checkpoint whose sidecar exists is complete.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.engine.checkpoints.errors import CheckpointError
+from studio.engine.jsonio import read_json
 
 FORMAT = "studio.checkpoint/1"
 NAME_PATTERN = re.compile(r"^ckpt-(\d{9,})$")
@@ -60,10 +60,7 @@ class CheckpointInfo:
 
 def read_sidecar(path: Path) -> dict[str, Any]:
     """The sidecar document at ``path``; CheckpointError when it is unreadable or not a checkpoint's."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"cannot read checkpoint metadata {path}: {exc}") from None
+    data = read_json(path, f"checkpoint metadata {path}", error=CheckpointError)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a Studio checkpoint sidecar (format {FORMAT})")
     return data

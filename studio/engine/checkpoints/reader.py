@@ -9,7 +9,6 @@ tensor data is read when asked for. The format is recognised from the bytes, not
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -27,6 +26,7 @@ from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.info import NAME_PATTERN
 from studio.engine.checkpoints.pytorch_file import extract_state_dict, load_pytorch_file
 from studio.engine.checkpoints.weights_file import ORDER_KEY
+from studio.engine.jsonio import parse_json
 
 SAFETENSORS_DTYPES = {
     "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
@@ -106,7 +106,7 @@ class SafetensorsReader(CheckpointReader):
             self._handle = safe_open(str(path), "pt")
             metadata = dict(self._handle.metadata() or {})
             entries = {}
-            for name in _ordered(self._handle.keys(), metadata.pop(ORDER_KEY, None)):
+            for name in _ordered(self._handle.keys(), metadata.pop(ORDER_KEY, None), path):
                 view = self._handle.get_slice(name)
                 dtype = SAFETENSORS_DTYPES.get(view.get_dtype())
                 shape = tuple(view.get_shape())
@@ -114,8 +114,7 @@ class SafetensorsReader(CheckpointReader):
                 entries[name] = TensorEntry(name, shape, _dtype_name(dtype, view.get_dtype()),
                                             size * math.prod(shape))
         except (SafetensorError, OSError, ValueError) as exc:
-            raise CheckpointError(f"{path} is not a readable safetensors file (truncated or corrupt?): "
-                                  f"{exc}") from None
+            raise CheckpointError(_unreadable_safetensors(path, exc)) from None
         super().__init__(path, "safetensors", entries, metadata)
 
     def tensor(self, name: str) -> torch.Tensor:
@@ -219,14 +218,21 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         return reader.state_dict()
 
 
-def _ordered(names: list[str], recorded: str | None) -> list[str]:
+def _unreadable_safetensors(path: Path, exc: Exception) -> str:
+    """One sentence for a safetensors file its parser refused (the Rust parser stops at 128 levels)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "recursion limit" in text:
+        return (f"{path} is not a readable safetensors file: its header is nested too deeply to be "
+                "a checkpoint's")
+    return f"{path} is not a readable safetensors file (truncated or corrupt?): {text}"
+
+
+def _ordered(names: list[str], recorded: str | None, path: Path) -> list[str]:
     """Names in the order recorded at save time, else in natural order (``layer2`` before ``layer10``)."""
     if recorded is not None:
-        try:
-            order = json.loads(recorded)
-        except json.JSONDecodeError:
-            order = None
-        if isinstance(order, list) and sorted(order) == sorted(names):
+        order = parse_json(recorded, f"the tensor order recorded in {path}", error=CheckpointError)
+        if (isinstance(order, list) and all(isinstance(name, str) for name in order)
+                and sorted(order) == sorted(names)):
             return order
     return sorted(names, key=lambda name: [(0, int(part), "") if part.isdigit() else (1, 0, part)
                                            for part in re.split(r"(\d+)", name)])
