@@ -60,7 +60,8 @@ class Issue:
         where = ".".join(part for part in (self.block, self.node) if part) or "model"
         if self.arg:
             where += f" ({self.arg})"
-        return f"{where}: {self.message}"
+        text = f"{where}: {self.message}"  # one line: what a file said (a type, an argument) escaped
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
     def to_dict(self) -> dict[str, Any]:
         return {"node": self.node, "arg": self.arg, "block": self.block, "severity": self.severity,

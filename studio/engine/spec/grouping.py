@@ -45,7 +45,7 @@ def group_ops(spec: ModelSpec, node_ids: list[str] | set[str], name: str,
     inside = [node_id for node_id in graph.nodes if node_id in set(node_ids)]
     if not inside:
         raise SpecError("select the layers to group first")
-    check_id(name)
+    check_id(name, "block name")
     if name in spec.blocks:
         raise SpecError(f"a block named '{name}' already exists")
     _check_groupable(graph, set(inside))
