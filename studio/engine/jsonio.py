@@ -51,7 +51,9 @@ def read_json(path: str | os.PathLike, what: str | None = None, *,
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError as exc:
-        raise error(f"{what} does not exist") from exc
+        raise error(f"cannot read {what}: it does not exist") from exc
+    except IsADirectoryError:
+        raise error(f"cannot read {what}: it is a folder, not a file") from None
     except OSError as exc:
         raise error(f"cannot read {what}: {exc.strerror or exc}") from None
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 from studio.engine.atomic import atomic_write_text
 from studio.engine.errors import StudioError
+from studio.engine.jsonio import parse_json, read_json
 from studio.engine.spec.io import spec_from_dict, spec_to_dict
 from studio.engine.spec.model import ModelSpec
 
@@ -72,23 +73,18 @@ def dumps_project(project: Project) -> str:
 
 def loads_project(text: str) -> Project:
     """A project from JSON text; a bare model spec document becomes a project holding it."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProjectError(f"the project is not valid JSON: {exc}") from None
-    if isinstance(data, dict) and str(data.get("format", "")).startswith("studio.model/"):
-        return Project(spec_from_dict(data))
-    return Project.from_dict(data)
+    return _project_from(parse_json(text, "the project", error=ProjectError))
 
 
 def load_project(path: str | os.PathLike) -> Project:
     """Read a ``.studio`` project, or a spec file (opened as a new project around it)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError(f"cannot read {path}: {exc}") from None
-    return loads_project(text)
+    return _project_from(read_json(path, str(path), error=ProjectError))
+
+
+def _project_from(data: Any) -> Project:
+    if isinstance(data, dict) and str(data.get("format", "")).startswith("studio.model/"):
+        return Project(spec_from_dict(data))
+    return Project.from_dict(data)
 
 
 def save_project(project: Project, path: str | os.PathLike) -> Path:
@@ -144,10 +140,10 @@ def find_recoveries(recovery_dir: str | os.PathLike) -> list[Recovery]:
     found = []
     for path in Path(recovery_dir).glob(f"session-*{AUTOSAVE_SUFFIX}"):
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            document = read_json(path, error=ProjectError)
             recovery = Recovery(path, document.get("source"), float(document["saved_at"]),
                                 int(document["pid"]))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ProjectError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if recovery.pid != os.getpid() and not _process_alive(recovery.pid):
             found.append(recovery)
@@ -156,11 +152,8 @@ def find_recoveries(recovery_dir: str | os.PathLike) -> list[Recovery]:
 
 def load_recovery(recovery: Recovery) -> Project:
     """The project saved in an autosave file."""
-    try:
-        document = json.loads(recovery.path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ProjectError(f"cannot read the autosave {recovery.path}: {exc}") from None
-    return Project.from_dict(document.get("project"))
+    document = read_json(recovery.path, f"the autosave {recovery.path}", error=ProjectError)
+    return Project.from_dict(document.get("project") if isinstance(document, dict) else document)
 
 
 def _process_alive(pid: int) -> bool:

@@ -45,7 +45,7 @@ def test_bad_files_and_nested_errors(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="not valid JSON"):
         load_config(tmp_path / "bad.json")
     with pytest.raises(DataError, match="needs a pattern"):
         TrainConfig.from_dict({"data": {"labels": {"kind": "regex"}}})

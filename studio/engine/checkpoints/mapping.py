@@ -19,6 +19,7 @@ from typing import Any
 
 from studio.engine.atomic import atomic_write_text
 from studio.engine.checkpoints.errors import CheckpointError
+from studio.engine.jsonio import read_json
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,5 @@ class NameMapping:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NameMapping:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CheckpointError(f"cannot read name mapping {path}: {exc}") from None
+        data = read_json(path, f"name mapping {path}", error=CheckpointError)
         return cls.from_dict(data.get("mapping", data) if isinstance(data, dict) else data)

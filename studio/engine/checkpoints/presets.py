@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import resources
 
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.mapping import NameMapping
+from studio.engine.jsonio import parse_json
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ def load_preset(name: str) -> Preset:
 
 
 def _read(name: str) -> Preset:
-    data = json.loads((resources.files(__package__) / "presets" / f"{name}.json").read_text(encoding="utf-8"))
+    text = (resources.files(__package__) / "presets" / f"{name}.json").read_text(encoding="utf-8")
+    data = parse_json(text, f"mapping preset {name}", error=CheckpointError)
     return Preset(name=data["name"], description=data["description"], source=data["source"],
                   template=data.get("template"), mapping=NameMapping.from_dict(data["mapping"]))

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.atomic import atomic_write, atomic_write_text
+from studio.engine.data.errors import DataError
+from studio.engine.jsonio import read_json
 
 VERSION = 1
 ENV_DIR = "STUDIO_CACHE_DIR"
@@ -78,15 +80,15 @@ class DecodeStore:
         to it stay in this process)."""
         meta_path, array_path = self._paths(key)
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = read_json(meta_path, error=DataError)
             images = np.load(array_path, mmap_mode="c" if mmap else None, allow_pickle=False)
             if meta.get("version") != VERSION or images.shape != shape or images.dtype != np.uint8:
                 return None
             failures = {int(k): str(v) for k, v in meta["failures"].items()}
             entry = Entry(images, np.array(meta["ok"], bool), failures,
                           np.array(meta["source_sizes"], np.int64).reshape(shape[0], 2), list(meta["modes"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, DataError):
+            return None  # missing, half-written or damaged: decoded again
         if len(entry.ok) != shape[0] or len(entry.source_modes) != shape[0]:
             return None
         with contextlib.suppress(OSError):  # (a read-only cache folder still serves its entries)

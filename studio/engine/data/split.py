@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from studio.engine.atomic import atomic_write_text
 from studio.engine.data.errors import DataError
+from studio.engine.jsonio import read_json
 
 FORMAT = "studio.split/1"
 
@@ -74,8 +74,4 @@ def save_split(split: Split, path: str | os.PathLike) -> None:
 
 def load_split(path: str | os.PathLike) -> Split:
     """Read a split file; DataError when it is missing or invalid."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"cannot read split file {path}: {exc}") from None
-    return Split.from_dict(data)
+    return Split.from_dict(read_json(path, f"split file {path}", error=DataError))

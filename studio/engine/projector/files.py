@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from studio.engine.atomic import atomic_write, atomic_write_text
+from studio.engine.jsonio import read_json
 from studio.engine.projector.errors import ProjectorError
 
 
@@ -35,7 +36,7 @@ def load_bundle(path: str | Path, fmt: str) -> tuple[dict[str, np.ndarray], dict
     if not sidecar.exists() or not path.exists():
         raise ProjectorError(f"nothing saved at {path} (needs {path.name} and {sidecar.name})")
     try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        meta = read_json(sidecar, error=ProjectorError)
         if not isinstance(meta, dict) or meta.get("format") != fmt:
             raise ProjectorError(f"{sidecar} is not a {fmt} file")
         with np.load(path, allow_pickle=False) as data:

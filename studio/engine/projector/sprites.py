@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from studio.engine.atomic import atomic_write, atomic_write_text
+from studio.engine.jsonio import read_json
 from studio.engine.projector.errors import Cancelled, ProjectorError
 
 FORMAT = "studio.sprites/1"
@@ -81,8 +82,8 @@ class SpriteAtlas:
         """Read an atlas saved by :meth:`save` (``path`` is its JSON file)."""
         path = Path(path)
         try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-            if meta.get("format") != FORMAT:
+            meta = read_json(path, f"the sprite atlas {path}", error=ProjectorError)
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                 raise ProjectorError(f"{path} is not a Studio sprite atlas")
             levels = tuple(tuple(_read_png(path.parent / f) for f in names) for names in meta["levels"])
             return cls(int(meta["cell"]), int(meta["columns"]), int(meta["per_page"]), int(meta["count"]),

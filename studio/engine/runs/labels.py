@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.engine.atomic import atomic_write_text
+from studio.engine.errors import StudioError
+from studio.engine.jsonio import read_json
 
 LABELS = "labels.json"
 
@@ -24,8 +26,8 @@ class RunLabels:
 def read_labels(run_dir: str | os.PathLike) -> RunLabels:
     """The labels of ``run_dir`` (defaults when there are none or the file is unreadable)."""
     try:
-        data = json.loads((Path(run_dir) / LABELS).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = read_json(Path(run_dir) / LABELS)
+    except StudioError:
         return RunLabels()
     if not isinstance(data, dict):
         return RunLabels()

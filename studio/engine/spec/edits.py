@@ -9,10 +9,10 @@ into an undoable command; scripts and tests call :func:`apply_ops`.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 
 from studio.engine.errors import SpecError
+from studio.engine.jsonio import parse_json
 from studio.engine.layers.registry import get_layer
 from studio.engine.spec.model import BlockDef, Edge, Graph, ModelSpec, Node
 from studio.engine.spec.resolve import SCOPE, labelled_scopes, resolve_layer_args
@@ -233,8 +233,8 @@ def used_blocks(spec: ModelSpec, nodes: list[Node], block: str | None = None) ->
 def fragment_from_text(text: str) -> dict:
     """Parse clipboard text into a fragment document, or raise SpecError."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+        data = parse_json(text, "the clipboard", error=SpecError)
+    except SpecError:
         raise SpecError("the clipboard does not hold Studio layers") from None
     if not isinstance(data, dict) or data.get("format") != FRAGMENT_FORMAT:
         raise SpecError("the clipboard does not hold Studio layers")

@@ -8,13 +8,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from studio.engine.data import AugmentConfig, DataConfig
+from studio.engine.jsonio import read_json
 from studio.engine.training.fields import ConfigError, from_plain, to_plain
 
 LOSS_KINDS = ("cross_entropy", "sigmoid_cross_entropy", "mse", "sum_of_squares", "l1")
@@ -186,8 +185,4 @@ class TrainConfig:
 
 def load_config(path: str | os.PathLike) -> TrainConfig:
     """Read a JSON training config; ConfigError names the problem."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read training config {path}: {exc}") from None
-    return TrainConfig.from_dict(data)
+    return TrainConfig.from_dict(read_json(path, f"training config {path}", error=ConfigError))
