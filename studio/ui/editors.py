@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.errors import SpecError
+from studio.engine.jsonio import parse_json
 from studio.engine.layers.registry import Param
 
 INT_LIMIT = 2**31 - 1
@@ -266,9 +268,15 @@ def parse_text(param: Param, text: str) -> Any:
             raise ValueError(f"'{param.name}' takes whole numbers separated by commas") from None
         return items[0] if len(items) == 1 and param.length else items
     try:
-        return json.loads(text)
+        json.loads(text)
     except json.JSONDecodeError:
         return text  # a bare word, e.g. a block parameter holding a name
+    except (RecursionError, ValueError):
+        pass  # JSON, but too deep or a number too long: parse_json says which
+    try:
+        return parse_json(text, f"'{param.name}'", error=SpecError)
+    except SpecError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def make_editor(param: Param, parent: QWidget | None = None) -> ArgEditor:

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.errors import StudioError
+from studio.engine.errors import SpecError, StudioError
+from studio.engine.jsonio import parse_json
 from studio.engine.layers.registry import Param, get_layer
 from studio.engine.spec.build import NodeInfo
 from studio.engine.spec.edits import used_block
@@ -363,9 +364,9 @@ class Inspector(QScrollArea):
     def _set_stack(self) -> None:
         text = self.stack_edit.text().strip()
         try:
-            value = json.loads(text) if text else None
-        except json.JSONDecodeError:
-            self.sigMessage.emit('the stack must be a JSON list, e.g. [{"out_features": 32}]')
+            value = parse_json(text, "the stack", error=SpecError) if text else None
+        except SpecError as exc:
+            self.sigMessage.emit(f'{exc}: the stack must be a JSON list, e.g. [{{"out_features": 32}}]')
             return
         if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
             self.sigMessage.emit("the stack must be a list of argument sets (objects)")

@@ -9,6 +9,9 @@ from functools import cache
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
+from studio.engine.errors import StudioError
+from studio.engine.jsonio import parse_json
+
 PALETTE_MIME = "application/x-studio-palette"
 FRAGMENT_MIME = "application/x-studio-fragment"
 
@@ -26,8 +29,8 @@ def palette_entry(data: QMimeData) -> dict | None:
     if not data.hasFormat(PALETTE_MIME):
         return None
     try:
-        entry = json.loads(bytes(data.data(PALETTE_MIME)).decode())
-    except (ValueError, UnicodeDecodeError):
+        entry = parse_json(bytes(data.data(PALETTE_MIME)), "a palette drag")
+    except StudioError:
         return None
     if not isinstance(entry, dict) or entry.get("kind") not in ("layer", "block", "template"):
         return None

@@ -16,6 +16,7 @@ from studio.engine.atomic import atomic_write_text
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.mapping import NameMapping
 from studio.engine.checkpoints.selection import Selection
+from studio.engine.jsonio import read_json
 
 RULES_FORMAT = "studio.restore-rules/1"
 
@@ -52,8 +53,4 @@ def save_rules(rules: RuleSet, path: str | os.PathLike) -> Path:
 
 def load_rules(path: str | os.PathLike) -> RuleSet:
     """Read a rule set (CheckpointError saying what is wrong)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"cannot read rule set {path}: {exc}") from None
-    return RuleSet.from_dict(data)
+    return RuleSet.from_dict(read_json(path, f"rule set {path}", error=CheckpointError))

@@ -8,6 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
+from studio.engine.errors import StudioError
+from studio.engine.jsonio import parse_json
 from studio.engine.training import TrainConfig
 from studio.engine.training.fields import ConfigError
 
@@ -43,8 +45,8 @@ class PresetStore:
 
     def user_presets(self) -> dict[str, dict[str, Any]]:
         try:
-            value = json.loads(str(self.settings.value(SETTINGS_KEY, "{}")))
-        except json.JSONDecodeError:
+            value = parse_json(str(self.settings.value(SETTINGS_KEY, "{}")), "the saved presets")
+        except StudioError:
             return {}
         return value if isinstance(value, dict) else {}
 
