@@ -143,3 +143,45 @@ def test_a_broken_spec_raises_a_spec_error():
     spec.set_arg("conv1", "out_channels", 0)
     with pytest.raises(SpecError, match="out_channels"):
         generate_source(spec)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit.script's deprecation notice
+def test_block_class_names_never_shadow_python_or_the_generated_code():
+    """Block names whose class names would be a keyword, an import, a builtin or a copied module."""
+    b = SpecBuilder("awkward")
+    names = ["none", "true", "f", "ordered_dict", "value_error", "net", "separable_conv2d", "torch", "x__y"]
+    for name in names:
+        block = b.new_block(name)
+        block.output("out", block.layer("conv", "conv2d", block.input("x"), out_channels=2, kernel_size=1))
+    x = b.input("image", [2, 4, 4])
+    for index, name in enumerate(names):
+        x = b.block(f"use{index}", name, x)
+    b.output("logits", b.layer("sep", "separable_conv2d", x, out_channels=2, activation="relu"))
+    spec = b.build()
+    assert_same_model(spec, [torch.randn(2, 2, 4, 4)])
+    source = generate_source(spec)
+    for expected in ("class NoneBlock(", "class TrueBlock(", "class FBlock(", "class OrderedDictBlock(",
+                     "class ValueErrorBlock(", "class Net2(", "class SeparableConv2d2(", "class Torch(",
+                     "class XY(", "class Net(nn.Module)", "class SeparableConv2d(nn.Module)"):
+        assert expected in source, expected
+    from studio.engine.checkpoints.code_bundle import script_generated
+
+    compiled = compile_spec(spec, device="cpu").eval()
+    scripted = script_generated(spec, compiled.state_dict())
+    inputs = torch.randn(1, 2, 4, 4)
+    with torch.no_grad():
+        assert torch.equal(scripted(inputs), compiled(inputs))
+
+
+def test_docstring_text_and_literals_are_escaped():
+    from studio.engine.codegen import _literal, doc_text
+
+    for text in ['"""', "a\\", "\\", 'x"', "a\nb\r\x00", "\u202e\u200b", "é\U0001f600", "'''"]:
+        escaped = doc_text(text)
+        assert all(" " <= char <= "~" for char in escaped) and '"""' not in escaped.replace('\\"', "")
+        namespace: dict = {}
+        exec(f'"""{escaped}"""\nvalue = __doc__', namespace)  # running the escaped text is the test
+        assert namespace["value"] == text
+    for value in (float("inf"), -float("inf"), 1e-300, (1,), [1, (2, "a'\"")], None, True, "x\n"):
+        assert eval(_literal(value)) == value
+    assert eval(_literal(float("nan"))) != eval(_literal(float("nan")))  # nan, not a NameError

@@ -43,6 +43,12 @@ def test_newer_format_is_refused_with_a_clear_message():
     ("{not json", "not valid JSON"),
     ('{"format": "keras"}', "not a Studio model spec"),
     ('[1, 2]', "JSON object"),
+    ("[" * 100_000, "the spec is nested more than 64 levels deep"),
+    ('{"format": "studio.model/1", "name": ' + "[" * 65 + "]" * 65 + "}", "more than 64 levels"),
+    ('{"format": "studio.model/1", "name": 5}', "the model's 'name' must be text, not 5"),
+    ('{"format": "studio.model/1", "nodes": [{"type": "input"}]}', "a node has no 'id'"),
+    ('{"format": "studio.model/1", "nodes": [7]}', "a node must be a JSON object, not 7"),
+    ('{"format": "studio.model/1", "blocks": {"b": {"help": 3}}}', "block 'b': 'help' must be text"),
 ])
 def test_unreadable_documents_raise_spec_error(text, message):
     with pytest.raises(SpecError, match=message):
@@ -245,3 +251,38 @@ def test_argument_issues_name_the_argument():
     issues = {issue.node: issue for issue in analyze(spec).issues}
     assert issues["conv1"].arg == "out_channels"
     assert issues["fc"].arg == "colour" and "no argument 'colour'" in issues["fc"].message
+
+
+def test_renaming_on_the_canvas_and_reading_a_file_give_the_same_sentence():
+    """One id rule: the edit methods (the canvas's rename, paste, grouping) and the reader agree."""
+    spec = tiny_spec()
+    with pytest.raises(SpecError) as renamed:
+        spec.rename_node("conv1", "forward")
+    data = json.loads(dumps(tiny_spec()))
+    data["nodes"][1]["id"] = "forward"
+    data["edges"] = [e | {"src": "forward"} if e["src"] == "conv1" else
+                     e | {"dst": "forward"} if e["dst"] == "conv1" else e for e in data["edges"]]
+    with pytest.raises(SpecError) as read:
+        loads(json.dumps(data))
+    assert str(renamed.value) == str(read.value) == (
+        "'forward' is not a valid node id: it is a name nn.Module uses; choose another name")
+    for bad in ("2x", "a b", "é", "x\n", "None", "__x", "cuda", "training", "input_ids"):
+        with pytest.raises(SpecError, match="is not a valid node id"):
+            spec.rename_node("conv1", bad)
+    assert list(spec.nodes) == ["image", "conv1", "flat", "fc", "logits"]
+    spec.rename_node("conv1", "_conv1x")  # a single leading underscore is a fine id
+    assert compile_spec(spec, device="meta").state_dict().keys() >= {"_conv1x.weight"}
+
+
+def test_block_names_and_parameters_keep_the_rule_in_memory_too():
+    from studio.engine.spec.model import BlockDef, Graph, check_names
+
+    spec = tiny_spec()
+    with pytest.raises(SpecError, match="^'eval' is not a valid block name"):
+        spec.add_block(BlockDef("eval", {}, Graph()))
+    with pytest.raises(SpecError, match=r"^'type' is not a valid block parameter \(block 'ok'\)"):
+        spec.add_block(BlockDef("ok", {"type": 1}, Graph()))
+    check_names(spec)
+    spec.graph.nodes["conv1"].share = "a.b"  # past the edit methods
+    with pytest.raises(SpecError, match="^'a.b' is not a valid weight-sharing target of node 'conv1'"):
+        check_names(spec)
