@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.atomic import atomic_write_text
+from studio.engine.jsonio import dumps_json
 from studio.engine.runs import layout
 from studio.engine.spec.io import dumps
 from studio.engine.spec.model import ModelSpec
@@ -24,20 +25,21 @@ class RunWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._metrics = open(self.directory / layout.METRICS, "ab", buffering=0)  # noqa: SIM115
         self._end_torn_line()
-        self._log = open(self.directory / layout.LOG, "a", encoding="utf-8")  # noqa: SIM115
+        self._log = open(self.directory / layout.LOG, "a", encoding="utf-8",  # noqa: SIM115
+                         errors="backslashreplace")  # (names of files that are not UTF-8)
         self._status: dict[str, Any] = {"format": "studio.status/1", "pid": os.getpid(),
                                         "host": socket.gethostname(), "started": time.time()}
 
     def write_json(self, name: str, data: Any) -> Path:
         """Write ``data`` as ``name`` in the run directory, atomically."""
-        return atomic_write_text(self.directory / name, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        return atomic_write_text(self.directory / name, dumps_json(data, indent=1) + "\n")
 
     def write_spec(self, spec: ModelSpec) -> None:
         atomic_write_text(self.directory / layout.SPEC, dumps(spec))
 
     def log_metrics(self, record: dict[str, Any]) -> None:
         """Append one record as one line in a single write, so a follower never sees half of it."""
-        self._metrics.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+        self._metrics.write((dumps_json(record) + "\n").encode("utf-8"))
 
     def _end_torn_line(self) -> None:
         """A writer killed mid-append may have left half a record: end its line, so the records
