@@ -12,14 +12,18 @@ import os
 import re
 
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from studio.engine.codegen import check_source, generate_source
+from studio.engine.compiler import compile_spec
 from studio.engine.errors import StudioError
 from studio.engine.spec.analysis import analyze
 from studio.engine.spec.io import dumps, loads, spec_from_dict, spec_to_dict
 from studio.engine.templates import create_template
 from tests.engine.faults import JSON_VALUES, pick_location
+from tests.engine.test_hostile_specs import PLACES, document, outcome
 
 FEATURES = {
     "format": "studio.model/1", "name": "features",
@@ -98,13 +102,16 @@ def corrupted_texts(draw):
 
 
 def load_analyze_save(load, source) -> None:
-    """The path a spec takes when opened: parse, analyse (the canvas), save again (autosave)."""
+    """The path a spec takes when opened: parse, analyse (the canvas), save again (autosave), and the
+    code view's source when the model compiles (it must pass the generated-code guard)."""
     try:
         spec = load(source)
-        analyze(spec)
+        ok = analyze(spec).ok
         loads(dumps(spec))
     except StudioError:
-        pass  # a clear message for the user: allowed
+        return  # a clear message for the user: allowed
+    if ok:
+        check_source(generate_source(spec))
 
 
 EXAMPLES = int(os.environ.get("STUDIO_FUZZ_EXAMPLES", "500"))  # benchmarks/faults.py runs more
@@ -122,6 +129,31 @@ def test_mutated_documents_raise_only_studio_errors(doc):
 @given(corrupted_texts())
 def test_corrupted_spec_text_raises_only_studio_errors(text):
     load_analyze_save(loads, text)
+
+
+@settings(max_examples=max(20, EXAMPLES // 5), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PLACES), st.text(max_size=30) | st.sampled_from(["", "x", "_", "a_1"]))
+def test_any_text_in_any_place_is_refused_in_one_line_or_generates_equivalent_code(place, text):
+    """Random text (any code point) where a spec holds a name or a text (tests/engine/test_hostile_specs.py
+    has the crafted cases): refused with a one-line message, or source that passes the guard, is
+    printable ASCII and computes what the compiled model does."""
+    kind, value = outcome(document({place: text}))
+    if kind != "source":
+        assert "\n" not in str(value) and "\r" not in str(value)
+        return
+    spec, source = value
+    assert all(char == "\n" or " " <= char <= "~" for char in source)
+    check_source(source)
+    namespace: dict = {"__name__": "fuzzed"}
+    exec(compile(source, "fuzzed_net.py", "exec"), namespace)  # passed the guard: only our statements
+    torch.manual_seed(0)
+    compiled = compile_spec(spec, device="cpu").eval()
+    net = namespace["Net"]().eval()
+    net.load_state_dict(compiled.state_dict(), strict=True)
+    inputs = torch.randn(2, 1, 6, 6)
+    with torch.no_grad():
+        assert torch.equal(net(inputs), compiled(inputs))
 
 
 def test_the_seeds_are_valid_models():
