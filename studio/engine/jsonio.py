@@ -6,12 +6,14 @@ with one sentence naming what was read, raised as the caller's ``StudioError`` s
 
     data = read_json(path, "checkpoint metadata", error=CheckpointError)
     order = parse_json(text, "the tensor order", error=CheckpointError)
+    text = dumps_json({"files": names})  # UTF-8 safe, also for names that are not UTF-8
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from studio.engine.errors import StudioError
 
 MAX_DEPTH = 100  # nesting levels (a spec inside a project inside a sidecar needs fewer than 20)
 MAX_BYTES = 256 * 1024 * 1024  # the largest JSON file Studio reads (a big spec is a few MB)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_json(text: str | bytes, what: str, *, error: type[StudioError] = StudioError,
@@ -61,6 +64,14 @@ def read_json(path: str | os.PathLike, what: str | None = None, *,
     except UnicodeDecodeError:
         raise error(f"{what} is not UTF-8 text") from None
     return parse_json(text, what, error=error, max_depth=max_depth, max_bytes=max_bytes)
+
+
+def dumps_json(value: Any, **options: Any) -> str:
+    """``json.dumps`` keeping text readable (``ensure_ascii=False``) yet always encodable as UTF-8: lone
+    surrogates (names of files that are not UTF-8, see ``studio.engine.filenames``) are written as
+    ``\\udcff`` escapes, which read back to the same ``str``."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def check_depth(value: Any, what: str, *, error: type[StudioError] = StudioError,

@@ -16,7 +16,7 @@ from typing import Any
 
 from studio.engine.atomic import atomic_write_text
 from studio.engine.errors import StudioError
-from studio.engine.jsonio import parse_json, read_json
+from studio.engine.jsonio import dumps_json, parse_json, read_json
 from studio.engine.spec.io import spec_from_dict, spec_to_dict
 from studio.engine.spec.model import ModelSpec
 
@@ -68,7 +68,7 @@ class Project:
 
 def dumps_project(project: Project) -> str:
     """Canonical JSON text of ``project``."""
-    return json.dumps(project.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return dumps_json(project.to_dict(), indent=2) + "\n"
 
 
 def loads_project(text: str) -> Project:
@@ -125,7 +125,7 @@ def write_autosave(project: Project, source: str | os.PathLike | None,
                 "project": project.to_dict()}
     path = autosave_path(recovery_dir)
     try:
-        return atomic_write_text(path, json.dumps(document, ensure_ascii=False) + "\n")
+        return atomic_write_text(path, dumps_json(document) + "\n")
     except OSError as exc:
         raise ProjectError(f"cannot write the autosave file {path}: {exc}") from None
 

@@ -21,6 +21,7 @@ from studio.engine.data.normalize import Normalization, resolve_normalization
 from studio.engine.data.report import DataReport, mode_counts, size_statistics
 from studio.engine.data.scan import DatasetIndex, scan_image_folder
 from studio.engine.data.split import Split, positions_of, stratified_split
+from studio.engine.filenames import shown_name
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,8 @@ def prepare_image_data(config: DataConfig, shape: tuple[int, ...] | list[int], *
     good = np.flatnonzero(cache.ok)
     if len(good) == 0:
         path, reason = skipped[0]
-        raise DataError(f"none of the {len(index)} image file(s) in {index.root} could be read "
-                        f"(e.g. {path}: {reason})")
+        raise DataError(f"none of the {len(index)} image file(s) in {shown_name(index.root)} could be "
+                        f"read (e.g. {shown_name(path)}: {shown_name(reason)})")
     names = index.class_names
     val_cache, val_index = None, None
     if config.val_root:
@@ -129,7 +130,7 @@ def prepare_image_data(config: DataConfig, shape: tuple[int, ...] | list[int], *
                       tuple(index.files[i] for i in val_rows), config.val_split, config.split_seed)
         val_cache, val_index = cache, index
     if len(train_rows) == 0:
-        raise DataError(f"no training images left in {index.root}")
+        raise DataError(f"no training images left in {shown_name(index.root)}")
     train = Subset(cache, train_rows, index.labels[train_rows], tuple(index.files[i] for i in train_rows))
     val = None
     if len(val_rows):
@@ -141,7 +142,7 @@ def prepare_image_data(config: DataConfig, shape: tuple[int, ...] | list[int], *
                                                   config.split_seed)
     warnings += _class_warnings(names, train.labels, val)
     if len(names) < 2:
-        warnings.append(f"only one class ({names[0]}): a classifier has nothing to learn")
+        warnings.append(f"only one class ({shown_name(names[0])}): a classifier has nothing to learn")
     used = np.concatenate([train_rows] + ([] if val is None or val.cache is not cache else [val.rows]))
     sizes = cache.source_sizes[used]
     modes = [cache.source_modes[i] for i in used]
@@ -195,8 +196,8 @@ def _class_warnings(names: tuple[str, ...], train_labels: np.ndarray, val: Subse
     for i, name in enumerate(names):
         total = counts[i] + val_counts[i]
         if total == 0:
-            warnings.append(f"class '{name}' has no usable image")
+            warnings.append(f"class '{shown_name(name)}' has no usable image")
         elif total == 1:
-            warnings.append(f"class '{name}' has a single image")
+            warnings.append(f"class '{shown_name(name)}' has a single image")
     return warnings
 

@@ -72,7 +72,8 @@ class DecodeStore:
                 signature = f"{stat.st_size}:{stat.st_mtime_ns}"
             except OSError:
                 signature = "missing"
-            digest.update(f"{os.path.abspath(path)}\0{signature}\n".encode())
+            # the name's bytes as the OS gives them (any name, also one that is not UTF-8)
+            digest.update(os.fsencode(os.path.abspath(path)) + f"\0{signature}\n".encode())
         return digest.hexdigest()[:40]
 
     def load(self, key: str, shape: tuple[int, ...], mmap: bool) -> Entry | None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from studio.engine.filenames import shown_name
+
 
 @dataclass(frozen=True)
 class DataReport:
@@ -38,28 +40,30 @@ class DataReport:
         return sum(self.val_counts)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON values (``data_report.json``)."""
+        """Plain JSON values (``data_report.json``). Roots and class names are kept as they are (they
+        are read back); skipped files, reasons and warnings are text to show (``shown_name``)."""
         return {
             "format": "studio.data_report/1", "root": self.root, "val_root": self.val_root,
             "class_names": list(self.class_names),
             "counts": {"train": list(self.train_counts), "val": list(self.val_counts)},
             "num_train": self.num_train, "num_val": self.num_val,
-            "skipped": [{"path": path, "reason": reason} for path, reason in self.skipped],
+            "skipped": [{"path": shown_name(path), "reason": shown_name(reason)}
+                        for path, reason in self.skipped],
             "image_sizes": self.image_sizes, "modes": self.modes, "input_shape": list(self.input_shape),
             "normalization": self.normalization, "split": self.split, "storage": self.storage,
             "decode_seconds": round(self.decode_seconds, 3), "reused_decode": self.reused_decode,
-            "warnings": list(self.warnings),
+            "warnings": [shown_name(text) for text in self.warnings],
         }
 
     def summary(self) -> str:
         """A few human-readable lines (the command line prints them)."""
         lines = [f"data: {self.num_train} training and {self.num_val} validation images in "
-                 f"{len(self.class_names)} classes ({self.root})"]
+                 f"{len(self.class_names)} classes ({shown_name(self.root)})"]
         if self.skipped:
-            reasons = Counter(reason.split(" (")[0] for _, reason in self.skipped)
+            reasons = Counter(shown_name(reason.split(" (")[0]) for _, reason in self.skipped)
             lines.append(f"skipped {len(self.skipped)} file(s): "
                          + ", ".join(f"{n} {reason}" for reason, n in reasons.most_common()))
-        lines += [f"warning: {text}" for text in self.warnings]
+        lines += [f"warning: {shown_name(text)}" for text in self.warnings]
         return "\n".join(lines)
 
 

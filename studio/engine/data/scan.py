@@ -14,6 +14,7 @@ import numpy as np
 
 from studio.engine.data.errors import DataError
 from studio.engine.data.labels import LabelRule, natural_key
+from studio.engine.filenames import shown_name
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm",
                               ".pgm", ".pbm", ".pnm"})
@@ -58,7 +59,7 @@ def scan_image_folder(root: str | os.PathLike, label_rule: LabelRule | None = No
     root = Path(root).expanduser()
     rule = label_rule or LabelRule()
     if not root.is_dir():
-        raise DataError(f"data folder {root} does not exist or is not a folder")
+        raise DataError(f"data folder {shown_name(root)} does not exist or is not a folder")
     skipped: list[SkippedFile] = []
     found: list[tuple[str, str]] = []  # (relative path, class name)
     folders: set[str] = set()
@@ -85,21 +86,22 @@ def scan_image_folder(root: str | os.PathLike, label_rule: LabelRule | None = No
     if class_names is not None:
         names = tuple(class_names)
         known = set(names)
-        skipped += [SkippedFile(rel, f"class '{label}' is not one of the model's classes")
+        skipped += [SkippedFile(rel, f"class '{shown_name(label)}' is not one of the model's classes")
                     for rel, label in found if label not in known]
         found = [(rel, label) for rel, label in found if label in known]
     else:
         names = tuple(present)
     empty = tuple(sorted((set(folders) - set(present)), key=natural_key)) if not rule.flat else ()
     if not found:
-        detail = (f" ({len(skipped)} file(s) skipped, e.g. {skipped[0].path}: {skipped[0].reason})"
+        detail = (f" ({len(skipped)} file(s) skipped, e.g. {shown_name(skipped[0].path)}: "
+                  f"{shown_name(skipped[0].reason)})"
                   if skipped else "")
         layout = ("class folders (root/<class>/<image>)" if not rule.flat
                   else f"file names matching the {rule.kind} label rule")
-        raise DataError(f"no usable images in {root}: expected {layout}{detail}")
+        raise DataError(f"no usable images in {shown_name(root)}: expected {layout}{detail}")
     found.sort(key=lambda item: natural_key(item[0]))
     lookup = {name: i for i, name in enumerate(names)}
-    warnings = [f"class folder '{name}' has no images; it is left out" for name in empty]
+    warnings = [f"class folder '{shown_name(name)}' has no images; it is left out" for name in empty]
     return DatasetIndex(root=root, files=tuple(rel for rel, _ in found),
                         labels=np.array([lookup[label] for _, label in found], dtype=np.int64),
                         class_names=names, skipped=tuple(sorted(skipped, key=lambda s: s.path)),
@@ -134,7 +136,7 @@ def _walk(root: Path):
 def _file_problem(rel: str, size: int) -> str | None:
     suffix = os.path.splitext(rel)[1].lower()
     if suffix not in IMAGE_EXTENSIONS:
-        return f"not an image file ({suffix or 'no extension'})"
+        return f"not an image file ({shown_name(suffix) or 'no extension'})"
     if size == 0:
         return "empty file (0 bytes)"
     return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,7 @@ import numpy as np
 
 from studio.engine.atomic import atomic_write_text
 from studio.engine.data.errors import DataError
-from studio.engine.jsonio import read_json
+from studio.engine.jsonio import dumps_json, read_json
 
 FORMAT = "studio.split/1"
 
@@ -69,7 +68,7 @@ def positions_of(files: tuple[str, ...] | list[str], wanted: tuple[str, ...]) ->
 
 
 def save_split(split: Split, path: str | os.PathLike) -> None:
-    atomic_write_text(path, json.dumps(split.to_dict(), ensure_ascii=False) + "\n")
+    atomic_write_text(path, dumps_json(split.to_dict()) + "\n")
 
 
 def load_split(path: str | os.PathLike) -> Split:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.atomic import atomic_write_bytes, atomic_write_text
+from studio.engine.filenames import shown_name
 from studio.engine.projector.embedding import Embedding
 from studio.engine.projector.errors import ProjectorError
 from studio.engine.projector.events import write_event_file
@@ -127,7 +128,9 @@ def write_metadata(path: Path, columns: dict[str, list[str]]) -> Path:
 
 
 def _escape(value: str) -> str:
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+    """One TSV cell; names of files that are not UTF-8 (and other controls) shown escaped."""
+    text = str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+    return shown_name(text)
 
 
 def _is_utf8(data: bytes) -> bool:
