@@ -12,7 +12,7 @@ from studio.engine.projector.errors import ProjectorError
 from studio.engine.projector.methods import project
 from studio.engine.projector.pca import pca
 from studio.engine.projector.projection import Projection
-from studio.engine.projector.tsne import tsne
+from studio.engine.projector.tsne import neighbour_index, tsne
 
 
 def clusters(n=300, dim=20, classes=3, seed=0, spread=6.0):
@@ -82,6 +82,28 @@ def test_tsne_streams_layouts_separates_clusters_and_is_reproducible():
     assert min(np.linalg.norm(centres[a] - centres[b]) for a in range(3) for b in range(a)) > 2 * spread
     again = tsne(x, 2, iterations=60, early_iterations=40, every=20, n_jobs=1)
     np.testing.assert_allclose(again.coords, result.coords, atol=1e-5)
+
+
+def test_tsne_matches_opentsne_and_never_loads_numba():
+    """The neighbour index is the one openTSNE's "auto" picks (same affinities, same layout), chosen
+    without importing pynndescent: with UMAP installed, that import cost a first projection 1-30 s of
+    numba loading or compiling."""
+    import subprocess
+
+    code = ("import sys, numpy as np; from studio.engine.projector.tsne import neighbour_index, tsne; "
+            "x = np.random.default_rng(0).normal(size=(1100, 8)).astype(np.float32); "
+            "tsne(x, 2, iterations=10, early_iterations=10, n_jobs=1); "
+            "print('pynndescent' in sys.modules, 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+    from openTSNE import affinity
+
+    for n in (240, 1100):  # the exact index, then Annoy
+        x, _ = clusters(n, 10)
+        theirs = affinity.MultiscaleMixture(x, 30.0, n_jobs=1, random_state=0)
+        ours = affinity.MultiscaleMixture(perplexities=30.0, n_jobs=1, random_state=0,
+                                          knn_index=neighbour_index(x, 30.0, 1, 0))
+        assert abs(theirs.P - ours.P).max() == 0
 
 
 def test_tsne_stops_when_asked_and_returns_the_last_layout():

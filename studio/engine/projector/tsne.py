@@ -4,6 +4,11 @@ Same optimisation as ``openTSNE.TSNE(...).fit`` with its defaults, run phase by 
 PCA initialisation can be reported first (iteration 0, within milliseconds), then a layout every
 ``every`` iterations while the early-exaggeration and normal phases run. ``should_stop`` is polled
 at each report; a stopped run returns its last layout with ``complete=False``.
+
+The neighbour index is built here with the method openTSNE's "auto" picks for dense euclidean data
+(exact below 1,000 points, Annoy above): left to openTSNE, choosing it imports pynndescent when that
+is installed (UMAP brings it), which loads or compiles numba code first (1-2 s, 10-30 s on a fresh
+install) although it is never used for such data.
 """
 
 from __future__ import annotations
@@ -70,7 +75,8 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
             return state["last"]
         jobs = n_jobs or free_cores()
         params["n_jobs"] = jobs
-        affinities = affinity.MultiscaleMixture(x, perplexity, n_jobs=jobs, random_state=seed)
+        affinities = affinity.MultiscaleMixture(perplexities=perplexity, n_jobs=jobs, random_state=seed,
+                                                knn_index=neighbour_index(x, perplexity, jobs, seed))
         if stop():
             return state["last"]
         model = TSNE(dims, perplexity=perplexity, n_iter=iterations, early_exaggeration_iter=early_iterations,
@@ -87,6 +93,15 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
     except (ValueError, MemoryError) as exc:
         raise ProjectorError(f"t-SNE failed: {exc}") from None
     return report(total, embedding.kl_divergence, embedding, complete=True)
+
+
+def neighbour_index(x: np.ndarray, perplexity: float, n_jobs: int, seed: int):
+    """openTSNE's "auto" neighbour index for dense euclidean ``x`` (exact below 1,000 points, else
+    Annoy), with its k (3 x perplexity), picked without importing pynndescent."""
+    from openTSNE import nearest_neighbors
+
+    method = nearest_neighbors.Sklearn if len(x) < 1000 else nearest_neighbors.Annoy
+    return method(x, min(len(x) - 1, int(3 * perplexity)), "euclidean", n_jobs=n_jobs, random_state=seed)
 
 
 def free_cores() -> int:
