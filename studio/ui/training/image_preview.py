@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
+from studio.engine.filenames import shown_name
 from studio.ui.training.images import file_pixmap
 
 SIZE = 320  # small images are enlarged to this (pixels stay sharp), large ones shrunk to it
@@ -17,12 +18,12 @@ class ImagePreview(QDialog):
 
     def __init__(self, path: str, caption: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(Path(path).name)
+        self.setWindowTitle(shown_name(Path(path).name))
         pixmap = file_pixmap(path, SIZE, sharp_upscale=True)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if pixmap.isNull():
-            self.image.setText(f"{path} cannot be read")
+            self.image.setText(f"{shown_name(path)} cannot be read")
         else:
             self.image.setPixmap(pixmap)
         self.caption = QLabel(caption)

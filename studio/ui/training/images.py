@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
+
+from studio.engine.filenames import shown_name
 
 
 def array_pixmap(image: np.ndarray, size: int = 48) -> QPixmap:
@@ -25,6 +30,9 @@ def file_pixmap(path: str, size: int = 96, sharp_upscale: bool = False) -> QPixm
     """A thumbnail of an image file (an empty pixmap when it cannot be read); ``sharp_upscale``
     enlarges small images with whole pixels instead of blurring them."""
     pixmap = QPixmap(path)
+    if pixmap.isNull() and shown_name(path) != path:  # Qt cannot open a name that is not UTF-8
+        with contextlib.suppress(OSError):
+            pixmap.loadFromData(Path(path).read_bytes())
     if pixmap.isNull():
         return pixmap
     smooth = not sharp_upscale or max(pixmap.width(), pixmap.height()) > size

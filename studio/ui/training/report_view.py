@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.filenames import shown_name
 from studio.ui.training.layouts import column
 from studio.ui.training.plot_style import style_plot, style_widget
 
@@ -38,9 +39,9 @@ def report_summary(report: dict[str, Any]) -> str:
     names = report.get("class_names", [])
     train, val = sum(counts.get("train", [])), sum(counts.get("val", []))
     lines = [f"<b>{train:,}</b> training and <b>{val:,}</b> validation images in <b>{len(names)}</b> classes",
-             f"folder: {html.escape(str(report.get('root', '')))}"]
+             f"folder: {html.escape(shown_name(str(report.get('root', ''))))}"]
     if report.get("val_root"):
-        lines.append(f"validation folder: {html.escape(str(report['val_root']))}")
+        lines.append(f"validation folder: {html.escape(shown_name(str(report['val_root'])))}")
     split = report.get("split") or {}
     if split.get("mode") == "fraction":
         lines.append(f"split: {split.get('fraction', 0):.0%} held out for validation "
@@ -134,7 +135,7 @@ class ReportView(QWidget):
         self.chart.addItem(pg.BarGraphItem(x=xs, height=train, width=0.7, brush="#1f77b4", pen=None))
         self.chart.addItem(pg.BarGraphItem(x=xs, y0=train, height=val, width=0.7, brush="#ff7f0e", pen=None))
         step = max(1, len(names) // MAX_TICK_LABELS + (len(names) % MAX_TICK_LABELS > 0))
-        ticks = [(i, names[i][:12]) for i in range(0, len(names), step)]
+        ticks = [(i, shown_name(names[i])[:12]) for i in range(0, len(names), step)]
         self.chart.getAxis("bottom").setTicks([ticks])
         self.chart.enableAutoRange()
 
@@ -142,8 +143,8 @@ class ReportView(QWidget):
         self.skipped_title.setText(f"Skipped files: {len(skipped)}" if skipped else "Skipped files: none")
         self.skipped.setRowCount(len(skipped))
         for row, entry in enumerate(skipped):
-            self.skipped.setItem(row, 0, QTableWidgetItem(entry.get("path", "")))
-            self.skipped.setItem(row, 1, QTableWidgetItem(entry.get("reason", "")))
+            self.skipped.setItem(row, 0, QTableWidgetItem(shown_name(str(entry.get("path", "")))))
+            self.skipped.setItem(row, 1, QTableWidgetItem(shown_name(str(entry.get("reason", "")))))
         self.skipped.resizeColumnToContents(0)
 
     def show_thumbnails(self, thumbnails: list[tuple[str, list[QPixmap]]]) -> None:
@@ -157,11 +158,11 @@ class ReportView(QWidget):
         totals = {name: t + v for name, t, v in zip(report.get("class_names", []), counts.get("train", []),
                                                     counts.get("val", []), strict=False)}
         for row, (name, pixmaps) in enumerate(thumbnails):
-            title = QLabel(f"<b>{html.escape(name)}</b><br>{totals.get(name, 0):,} images")
+            title = QLabel(f"<b>{html.escape(shown_name(name))}</b><br>{totals.get(name, 0):,} images")
             self._thumb_grid.addWidget(title, row, 0)
             for col, pixmap in enumerate(pixmaps, start=1):
                 label = QLabel()
                 label.setPixmap(pixmap)
-                label.setToolTip(name)
+                label.setToolTip(shown_name(name))
                 self._thumb_grid.addWidget(label, row, col)
 

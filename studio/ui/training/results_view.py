@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from studio.engine.filenames import shown_name
 from studio.engine.training.predictions import Predictions
 from studio.ui.training import layouts
 from studio.ui.training.evaluate_dialog import EvaluateDialog
@@ -158,7 +159,7 @@ class ResultsView(QWidget):
                                            "validation images)…")
                 self.predict()
             return
-        names = self.predictions.class_names
+        names = [shown_name(name) for name in self.predictions.class_names]
         rows = self.predictions.cell(true, predicted)
         self.gallery_title.setText(f"true {names[true]}, predicted {names[predicted]}: {len(rows)} image(s)"
                                    + (f", first {GALLERY_LIMIT}" if len(rows) > GALLERY_LIMIT else ""))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.filenames import shown_name
 from studio.engine.training.predictions import Predictions
 from studio.ui.training.image_preview import ImagePreview
 from studio.ui.training.images import file_pixmap
@@ -47,6 +48,7 @@ class ConfusionView(QTableWidget):
 
     def set_matrix(self, matrix: np.ndarray, class_names: tuple[str, ...] | list[str]) -> None:
         self.matrix = np.asarray(matrix, np.int64)
+        class_names = [shown_name(name) for name in class_names]
         n = len(class_names)
         self.clear()
         self.setRowCount(n)
@@ -92,7 +94,7 @@ class PerClassTable(QTableWidget):
     def set_values(self, class_names, precision, recall, f1, support) -> None:
         self.setSortingEnabled(False)
         self.setRowCount(len(class_names))
-        for row, name in enumerate(class_names):
+        for row, name in enumerate(shown_name(name) for name in class_names):
             values = [precision[row], recall[row], f1[row], support[row] if support is not None else None]
             self.setItem(row, 0, QTableWidgetItem(name))
             for col, value in enumerate(values, start=1):
@@ -122,24 +124,28 @@ class Gallery(QListWidget):
         self.setWordWrap(True)
         self.setToolTip("Double-click an image (or press Enter) to see it larger")
         self.preview: ImagePreview | None = None
+        self._paths: list[str] = []  # the real file names (Qt would mangle names that are not UTF-8)
         self.itemActivated.connect(self._show_larger)
 
     def _show_larger(self, item: QListWidgetItem) -> None:
         if self.preview is not None:
             self.preview.close()
-        self.preview = ImagePreview(item.data(Qt.ItemDataRole.UserRole), item.toolTip(), self)
+        self.preview = ImagePreview(self._paths[item.data(Qt.ItemDataRole.UserRole)], item.toolTip(), self)
         self.preview.show()
 
     def show_images(self, predictions: Predictions, indices: np.ndarray) -> None:
         self.clear()
-        names = predictions.class_names
+        self._paths = []
+        names = [shown_name(name) for name in predictions.class_names]
         for i in indices[:GALLERY_LIMIT]:
             path = predictions.paths[i]
             truth, guess = names[predictions.labels[i]], names[predictions.predicted[i]]
             text = f"{guess} {predictions.confidence[i]:.0%}\ntrue: {truth}"
             item = QListWidgetItem(QIcon(file_pixmap(path, THUMB)), text)
-            item.setToolTip(f"{path}\npredicted {guess} with {predictions.confidence[i]:.1%}, true {truth}")
-            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(f"{shown_name(path)}\npredicted {guess} with {predictions.confidence[i]:.1%}, "
+                            f"true {truth}")
+            item.setData(Qt.ItemDataRole.UserRole, len(self._paths))
+            self._paths.append(path)
             self.addItem(item)
 
 
