@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.errors import StudioError
+from studio.engine.filenames import shown_name
 
 MAX_DEPTH = 100  # nesting levels (a spec inside a project inside a sidecar needs fewer than 20)
 MAX_BYTES = 256 * 1024 * 1024  # the largest JSON file Studio reads (a big spec is a few MB)
@@ -25,10 +26,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_json(text: str | bytes, what: str, *, error: type[StudioError] = StudioError,
-               max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BYTES) -> Any:
-    """The value of JSON ``text``; ``error`` with a sentence naming ``what`` if it is not bounded JSON."""
+               max_depth: int = MAX_DEPTH, max_bytes: int | None = None) -> Any:
+    """The value of JSON ``text``; ``error`` with a sentence naming ``what`` if it is not bounded JSON
+    (``max_bytes`` defaults to ``MAX_BYTES``)."""
+    what, max_bytes = shown_name(what), MAX_BYTES if max_bytes is None else max_bytes
     if len(text) > max_bytes:
-        raise error(f"{what} is larger than {_size(max_bytes)}: it is not a file Studio wrote")
+        raise error(f"{what} is larger than {_size(max_bytes)}, more than Studio reads as JSON")
     try:
         value = json.loads(text)
     except RecursionError:
@@ -45,11 +48,12 @@ def parse_json(text: str | bytes, what: str, *, error: type[StudioError] = Studi
 
 def read_json(path: str | os.PathLike, what: str | None = None, *,
               error: type[StudioError] = StudioError, max_depth: int = MAX_DEPTH,
-              max_bytes: int = MAX_BYTES) -> Any:
+              max_bytes: int | None = None) -> Any:
     """The JSON value in the file at ``path`` (``what`` defaults to the path); missing or unreadable
     files raise ``error`` too (``FileNotFoundError`` is kept as the cause for callers that skip them)."""
     path = Path(path)
-    what = what or str(path)
+    what = shown_name(what or str(path))
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     try:
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
@@ -95,4 +99,4 @@ def _first_line(exc: Exception) -> str:
 
 
 def _size(count: int) -> str:
-    return f"{count / 2**20:.0f} MiB"
+    return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count:,} bytes"
