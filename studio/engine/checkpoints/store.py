@@ -7,6 +7,9 @@
 
 One writer per directory; any number of readers. Files are renamed into place in the order
 state, weights, sidecar, so a kill at any moment leaves either the complete new checkpoint or none.
+A save that fails (a full disk) removes what it wrote; what a killed one left is removed by the next
+save and by :meth:`CheckpointStore.remove_leftovers`, which a writer calls when it opens the folder.
+A reader may find a listed checkpoint pruned before it read it: it gets :class:`CheckpointVanished`.
 """
 
 from __future__ import annotations
@@ -32,10 +35,16 @@ from studio.engine.checkpoints.info import (
     info_from_sidecar,
     read_sidecar,
 )
+from studio.engine.checkpoints.pytorch_file import torch_load_error_sentence
 from studio.engine.checkpoints.reader import load_state_dict
 from studio.engine.checkpoints.weights_file import write_weights
 from studio.engine.spec.io import spec_from_dict, spec_hash, spec_to_dict
 from studio.engine.spec.model import ModelSpec
+
+
+class CheckpointVanished(CheckpointError):
+    """A listed checkpoint was deleted (its run keeps only the last few) before or while it was read;
+    a follower skips it and goes on."""
 
 
 class CheckpointStore:
@@ -78,16 +87,20 @@ class CheckpointStore:
             "best_metric": self.best_metric, "best_mode": self.best_mode,
             "has_state": training_state is not None, "tensors": len(weights)}
         state_path = self.directory / f"{stem}.state.pt"
-        if training_state is not None:
-            atomic_write(state_path, lambda tmp: torch.save(training_state, tmp))
-        else:
-            state_path.unlink(missing_ok=True)
         metadata = {key: value if isinstance(value, str) else json.dumps(value)
                     for key, value in doc.items() if value is not None}
-        write_weights(self.directory / f"{stem}.safetensors", weights, metadata)
         if spec is not None:
             doc["spec"] = spec_to_dict(spec)
-        atomic_write_text(sidecar, json.dumps(doc, indent=1) + "\n")
+        try:
+            if training_state is not None:
+                atomic_write(state_path, lambda tmp: _save_state(training_state, tmp))
+            else:
+                state_path.unlink(missing_ok=True)
+            write_weights(self.directory / f"{stem}.safetensors", weights, metadata)
+            atomic_write_text(sidecar, json.dumps(doc, indent=1) + "\n")
+        except BaseException:
+            _delete(stem, self.directory)  # (a full disk): no sidecar-less files stay behind
+            raise
         self._prune()
         for info in self.list():
             if info.step == step:
@@ -106,8 +119,13 @@ class CheckpointStore:
                 _delete(info.path.stem, self.directory)
         self._remove_leftovers({info.path.stem for info in infos if info.step in keep})
 
+    def remove_leftovers(self) -> None:
+        """Remove what killed saves left: temp files, weights and state files without a sidecar. Only
+        the folder's one writer may call this (a save in progress looks like leftovers)."""
+        if self.directory.is_dir():
+            self._remove_leftovers({info.path.stem for info in self.list()})
+
     def _remove_leftovers(self, complete: set[str]) -> None:
-        """Temp files and sidecar-less files of killed saves (only the writer calls this)."""
         for path in self.directory.iterdir():
             name = path.name
             temp = name.startswith(".ckpt-") and name.endswith(".tmp")
@@ -157,7 +175,11 @@ class CheckpointStore:
         raise CheckpointError(f"no complete checkpoint at step {step} in {self.directory}")
 
     def load_weights(self, info: CheckpointInfo | str | os.PathLike) -> dict[str, torch.Tensor]:
-        return load_state_dict(_weights_path(info))
+        """The tensors of a checkpoint; CheckpointVanished when a listed one was pruned meanwhile."""
+        try:
+            return load_state_dict(_weights_path(info))
+        except (CheckpointError, OSError) as exc:
+            raise _vanished(info) or _as_checkpoint_error(exc) from None
 
     def load_training_state(self, info: CheckpointInfo) -> dict:
         """The optimizer/scheduler/RNG state saved with ``info`` (loaded with weights_only=True)."""
@@ -166,11 +188,18 @@ class CheckpointStore:
         try:
             return torch.load(info.state_path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises many exception types for bad files
-            raise CheckpointError(f"cannot read training state {info.state_path}: {exc}") from None
+            sentence = torch_load_error_sentence(info.state_path, exc, what="training state file")
+            raise _vanished(info) or CheckpointError(sentence) from None
 
     def load_spec(self, info: CheckpointInfo) -> ModelSpec | None:
         """The model spec recorded with ``info``, if one was."""
-        return recorded_spec(info.path)
+        try:
+            return recorded_spec(info.path)
+        except CheckpointError:
+            gone = _vanished(info)
+            if gone is None:
+                raise
+            raise gone from None
 
 
 def recorded_spec(weights: str | os.PathLike) -> ModelSpec | None:
@@ -190,6 +219,27 @@ def checkpoints_dir(path: str | os.PathLike) -> Path:
 
 def _weights_path(info: CheckpointInfo | str | os.PathLike) -> Path:
     return info.path if isinstance(info, CheckpointInfo) else Path(info)
+
+
+def _vanished(info: CheckpointInfo | str | os.PathLike) -> CheckpointVanished | None:
+    """The error to raise when listed checkpoint ``info`` is no longer complete (None while it is)."""
+    if not isinstance(info, CheckpointInfo) or (info.sidecar.is_file() and info.path.is_file()):
+        return None
+    return CheckpointVanished(f"checkpoint {info.name} was removed while it was being read (its run "
+                              "keeps only the last checkpoints)")
+
+
+def _as_checkpoint_error(exc: CheckpointError | OSError) -> CheckpointError:
+    if isinstance(exc, CheckpointError):
+        return exc
+    return CheckpointError(f"cannot read checkpoint {exc.filename or ''}: {exc.strerror or exc}")
+
+
+def _save_state(state: dict, path: Path) -> None:
+    """``torch.save`` through a file of ours, so that a failed write keeps the OS error (errno) as the
+    context of torch's RuntimeError, where :func:`studio.engine.atomic.os_error_of` finds it."""
+    with open(path, "wb") as handle:
+        torch.save(state, handle)
 
 
 def _plain_metrics(metrics: dict) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
+from studio.engine.checkpoints.store import CheckpointVanished
 from studio.engine.compiler import compile_spec
 from studio.engine.data import ImageData, Normalization, Subset, load_split, prepare_image_data
 from studio.engine.graph_module import GraphModule
@@ -93,9 +94,9 @@ def open_source(target: str | os.PathLike | CheckpointInfo, data_root: str | os.
                 device: str = "auto", progress: Progress | None = None) -> EmbedSource:
     """The checkpoint ``target`` (a file, or a run directory: its best checkpoint, else its latest) and
     the images of ``data_root``, or of the run's validation split when no folder is given."""
-    store, info, run_dir = _checkpoint(target)
+    info, run_dir, recorded, weights = _loaded_checkpoint(target)
     reader = RunReader(run_dir) if run_dir is not None else None
-    spec = store.load_spec(info) or (reader.spec() if reader else None)
+    spec = recorded or (reader.spec() if reader else None)
     if spec is None:
         raise ProjectorError(f"checkpoint {info.name} records no model spec and has no run directory")
     config = TrainConfig.from_dict(reader.config() or {}) if reader else TrainConfig()
@@ -122,7 +123,7 @@ def open_source(target: str | os.PathLike | CheckpointInfo, data_root: str | os.
     try:
         model = compile_spec(spec, device=choose_device(device, amp="off", channels_last="off").device)
         try:
-            model.load_state_dict(store.load_weights(info))
+            model.load_state_dict(weights)
         except RuntimeError as exc:
             raise ProjectorError(f"checkpoint {info.name} does not fit its model: "
                                  f"{str(exc).splitlines()[0]}") from None
@@ -138,6 +139,20 @@ def normalizer(normalization: Normalization, device: torch.device) -> Callable[[
     mean = torch.tensor(normalization.mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
     std = torch.tensor(normalization.std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
     return lambda batch: (batch.float() / 255.0 - mean) / std
+
+
+def _loaded_checkpoint(target) -> tuple[CheckpointInfo, Path | None, ModelSpec | None, dict]:
+    """The checkpoint ``target`` names, its recorded spec and its weights, read at once (decoding the
+    images takes a while, and a live run prunes its old checkpoints): one that vanishes while read is
+    replaced by the run's new pick."""
+    attempts = 5 if not isinstance(target, CheckpointInfo) and Path(target).is_dir() else 1
+    for attempt in range(attempts):
+        store, info, run_dir = _checkpoint(target)
+        try:
+            return info, run_dir, store.load_spec(info), store.load_weights(info)
+        except CheckpointVanished:
+            if attempt == attempts - 1:
+                raise
 
 
 def _checkpoint(target) -> tuple[CheckpointStore, CheckpointInfo, Path | None]:

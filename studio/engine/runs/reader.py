@@ -1,13 +1,18 @@
 """Reading a run directory, possibly while another process writes it (the GUI's view of a run).
 
     reader = RunReader("runs/small_cnn-20260101-120000")
-    records, offset = reader.read_metrics()          # later: reader.read_metrics(offset)
+    reader.records()                                 # the run's metrics, each step once
+    records, offset = reader.read_metrics()          # raw, to follow: later reader.read_metrics(offset)
     reader.status().state, reader.checkpoints()
+
+A resumed run repeats the steps after its checkpoint, so ``metrics.jsonl`` holds them twice; the
+``resume`` record between them says from which step. :func:`drop_redone` keeps the last record of
+each step (what ``records()`` returns); a follower reading a little at a time does the same by dropping
+its points after a ``resume`` record's step when one arrives (the training panel's curves do).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -16,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
-from studio.engine.errors import SpecError
+from studio.engine.errors import SpecError, StudioError
+from studio.engine.jsonio import parse_json, read_json
 from studio.engine.runs import layout
 from studio.engine.spec.io import load_spec
 from studio.engine.spec.model import ModelSpec
@@ -75,10 +81,16 @@ class RunReader:
         records = []
         for line in data[:end].splitlines():
             try:
-                records.append(json.loads(line))
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                record = parse_json(line, "a metrics record")
+            except StudioError:
                 continue
+            if isinstance(record, dict):
+                records.append(record)
         return records, offset + end
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every complete metrics record, without those a resume redid (see :func:`drop_redone`)."""
+        return drop_redone(self.read_metrics()[0])
 
     def config(self) -> dict[str, Any] | None:
         return self._json(layout.CONFIG)
@@ -112,6 +124,24 @@ class RunReader:
 
     def _json(self, name: str) -> Any:
         try:
-            return json.loads((self.directory / name).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return read_json(self.directory / name)
+        except StudioError:
             return None
+
+
+def drop_redone(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` in order, less those a later ``resume`` record supersedes: a run resumed from the
+    checkpoint of step S logs steps S+1... again, so the records after S logged before the resume
+    (step, epoch and eval records, an earlier resume past S) are dropped and each step keeps its last."""
+    kept: list[dict[str, Any]] = []
+    for record in records:
+        step = _step(record)
+        if record.get("kind") == "resume" and step is not None:
+            kept = [r for r in kept if (_step(r) or 0) <= step]
+        kept.append(record)
+    return kept
+
+
+def _step(record: dict[str, Any]) -> float | None:
+    step = record.get("step")
+    return step if isinstance(step, int | float) and not isinstance(step, bool) else None

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -19,13 +20,15 @@ class TensorBoardLogger:
         self._writer = writer
 
     @classmethod
-    def create(cls, directory: str | os.PathLike) -> TensorBoardLogger | None:
-        """A logger, or None when tensorboard is not installed."""
+    def create(cls, directory: str | os.PathLike, purge_step: int | None = None) -> TensorBoardLogger | None:
+        """A logger, or None when tensorboard is not installed. A resumed run passes the first step it
+        redoes as ``purge_step``: TensorBoard then drops the events of the earlier process from that
+        step on, so each step shows once."""
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
             return None
-        return cls(SummaryWriter(log_dir=str(directory), flush_secs=10))
+        return cls(SummaryWriter(log_dir=str(directory), flush_secs=10, purge_step=purge_step))
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
         for tag, value in values.items():
@@ -39,4 +42,6 @@ class TensorBoardLogger:
         self._writer.flush()
 
     def close(self) -> None:
-        self._writer.close()
+        """Flush and close (a failed flush, e.g. on a full disk, loses only TensorBoard's copy)."""
+        with contextlib.suppress(OSError):
+            self._writer.close()

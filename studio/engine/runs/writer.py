@@ -1,8 +1,13 @@
 """Writing a run directory while training: whole-line metric appends and atomic status updates,
-so other processes can follow it at any moment."""
+so other processes can follow it at any moment.
+
+A write that fails (a full disk) raises an ``OSError`` naming the file and leaves nothing half
+written: an append that could not finish is cut off again, a status temp file is removed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -11,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.atomic import atomic_write_text
-from studio.engine.jsonio import dumps_json
 from studio.engine.runs import layout
 from studio.engine.spec.io import dumps
 from studio.engine.spec.model import ModelSpec
@@ -23,38 +27,26 @@ class RunWriter:
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._metrics = open(self.directory / layout.METRICS, "ab", buffering=0)  # noqa: SIM115
-        self._end_torn_line()
-        self._log = open(self.directory / layout.LOG, "a", encoding="utf-8",  # noqa: SIM115
-                         errors="backslashreplace")  # (names of files that are not UTF-8)
+        self._metrics = _AppendFile(self.directory / layout.METRICS)
+        self._metrics.end_torn_line()
+        self._log = _AppendFile(self.directory / layout.LOG)
         self._status: dict[str, Any] = {"format": "studio.status/1", "pid": os.getpid(),
                                         "host": socket.gethostname(), "started": time.time()}
 
     def write_json(self, name: str, data: Any) -> Path:
         """Write ``data`` as ``name`` in the run directory, atomically."""
-        return atomic_write_text(self.directory / name, dumps_json(data, indent=1) + "\n")
+        return atomic_write_text(self.directory / name, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
     def write_spec(self, spec: ModelSpec) -> None:
         atomic_write_text(self.directory / layout.SPEC, dumps(spec))
 
     def log_metrics(self, record: dict[str, Any]) -> None:
         """Append one record as one line in a single write, so a follower never sees half of it."""
-        self._metrics.write((dumps_json(record) + "\n").encode("utf-8"))
-
-    def _end_torn_line(self) -> None:
-        """A writer killed mid-append may have left half a record: end its line, so the records
-        appended now are not glued to it (and lost to readers)."""
-        size = os.fstat(self._metrics.fileno()).st_size
-        if size:
-            with open(self.directory / layout.METRICS, "rb") as handle:
-                handle.seek(size - 1)
-                if handle.read(1) != b"\n":
-                    self._metrics.write(b"\n")
+        self._metrics.append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
 
     def log_text(self, line: str) -> None:
         """A timestamped line in ``log.txt``."""
-        self._log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
-        self._log.flush()
+        self._log.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n".encode())
 
     def update_status(self, **fields: Any) -> None:
         """Merge ``fields`` into ``status.json`` and refresh its heartbeat.
@@ -65,9 +57,50 @@ class RunWriter:
         self._status["heartbeat"] = time.time()
         path = self.directory / layout.STATUS
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self._status, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(self._status, indent=1) + "\n", encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
     def close(self) -> None:
+        """Close the files (never raises: nothing is buffered)."""
         self._metrics.close()
         self._log.close()
+
+
+class _AppendFile:
+    """A file opened for appending whole records: each append is one ``write`` of the whole record
+    (looped if the system writes less), and one that fails is cut off again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+
+    def append(self, data: bytes) -> None:
+        size = os.fstat(self._fd).st_size
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._fd, view):]
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, size)  # no half record for followers (or for the next append)
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+
+    def end_torn_line(self) -> None:
+        """A writer killed mid-append may have left half a record: end its line, so the records
+        appended now are not glued to it (and lost to readers)."""
+        size = os.fstat(self._fd).st_size
+        if size:
+            with open(self.path, "rb") as handle:
+                handle.seek(size - 1)
+                if handle.read(1) != b"\n":
+                    self.append(b"\n")
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
+from studio.engine.checkpoints.store import CheckpointVanished
 from studio.engine.compiler import compile_spec
 from studio.engine.data import BatchLoader, LabelRule, Normalization, prepare_image_data
 from studio.engine.errors import StudioError
@@ -94,12 +95,22 @@ class CheckpointScorer:
 
 def evaluate_checkpoint(target: str | os.PathLike | CheckpointInfo, data_root: str | os.PathLike,
                         **options: Any) -> EvalReport:
-    """Metrics of a checkpoint (or a run's latest) on the images in ``data_root``."""
-    scorer = CheckpointScorer(target, data_root, **options)
+    """Metrics of a checkpoint (or a run's latest) on the images in ``data_root``. A run's latest that
+    its trainer prunes meanwhile is replaced by the newest one then."""
+    attempts = RETRIES if not isinstance(target, CheckpointInfo) and Path(target).is_dir() else 1
+    scorer, info = None, None
     try:
-        return scorer.score()
+        for attempt in range(attempts):
+            try:
+                scorer = scorer or CheckpointScorer(target, data_root, **options)
+                return scorer.score(info)
+            except CheckpointVanished:
+                if attempt == attempts - 1:
+                    raise
+                info = resolve_checkpoint(target)[1] if scorer is not None else None
     finally:
-        scorer.close()
+        if scorer is not None:
+            scorer.close()
 
 
 def evaluation_loop(run_dir: str | os.PathLike, data_root: str | os.PathLike, *, poll_seconds: float = 5.0,
@@ -121,8 +132,11 @@ def evaluation_loop(run_dir: str | os.PathLike, data_root: str | os.PathLike, *,
             for info in CheckpointStore(run_dir / layout.CHECKPOINTS, keep_last=None).list():
                 if info.step in done:
                     continue
-                scorer = scorer or CheckpointScorer(info, data_root, **options)
-                report = scorer.score(info)
+                try:
+                    scorer = scorer or CheckpointScorer(info, data_root, **options)
+                    report = scorer.score(info)
+                except CheckpointVanished:
+                    continue  # pruned by the trainer (keep last K) before it was scored: the next one
                 with open(out_dir / layout.METRICS, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps({"kind": "eval", "time": time.time(), **report.to_dict()}) + "\n")
                 done.add(info.step)
@@ -135,6 +149,9 @@ def evaluation_loop(run_dir: str | os.PathLike, data_root: str | os.PathLike, *,
     finally:
         if scorer is not None:
             scorer.close()
+
+
+RETRIES = 5  # times a one-off evaluation picks a run's newest checkpoint again when it vanished
 
 
 def _scored_steps(path: Path) -> set[int]:

@@ -27,6 +27,7 @@ from studio.engine.data import (
 from studio.engine.data.augment import ignored_for_channels
 from studio.engine.errors import SpecError, StudioError
 from studio.engine.runs import RunWriter, layout
+from studio.engine.runs.lock import RunLock
 from studio.engine.runs.tensorboard import INSTALL_HINT, TensorBoardLogger
 from studio.engine.spec.analysis import analyze
 from studio.engine.spec.model import ModelSpec
@@ -71,6 +72,7 @@ class Session:
     store: CheckpointStore | None
     created_group: bool
     threads_before: int | None = None  # torch's thread count to restore when the run ends
+    lock: RunLock | None = None  # the run folder's (rank 0 with a run folder)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -81,6 +83,8 @@ class Session:
             self.tensorboard.close()
         if self.writer is not None:
             self.writer.close()
+        if self.lock is not None:
+            self.lock.release()
         self.data.close()
         distributed.shutdown(self.created_group)
         if self.threads_before is not None:
@@ -134,16 +138,35 @@ def build_session(spec: ModelSpec, config: TrainConfig, run_dir: Path | None, re
 
 
 def _build(spec, config, run_dir, resume, emit, ctx, threads_before) -> Session:
+    store = resume_run = None
+    if resume is not None:
+        store, _, resume_run = resolve_checkpoint(resume)
+        run_dir = run_dir or resume_run
+    lock = None
+    if ctx.is_main and run_dir is not None:  # before anything is written (or a resume point chosen)
+        lock = RunLock.acquire(run_dir)
+    try:
+        session = _build_locked(spec, config, run_dir, resume, resume_run, emit, ctx)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    session.threads_before, session.lock = threads_before, lock
+    return session
+
+
+def _build_locked(spec, config, run_dir, resume, resume_run, emit, ctx) -> Session:
     setup = choose_device(config.device, ctx.local_rank, config.amp, config.channels_last)
     created = distributed.init(ctx, setup.device)
     shape = input_shape_of(spec)
 
     checkpoint, resume_state, split, classes, norm = None, None, None, None, None
+    if ctx.is_main and run_dir is not None:  # the one writer: what killed saves left goes now
+        CheckpointStore(Path(run_dir) / layout.CHECKPOINTS).remove_leftovers()
     if resume is not None:
-        store, checkpoint, resume_run = resolve_checkpoint(resume)
+        store, checkpoint, _ = resolve_checkpoint(resume)  # (again: the newest now that the run is ours)
         resume_state = store.load_training_state(checkpoint)
         split, classes, norm = _saved_data_choices(resume_run or run_dir)
-        run_dir = run_dir or resume_run
     elif run_dir is not None:
         split, classes, norm = _saved_data_choices(run_dir)
 
@@ -156,13 +179,11 @@ def _build(spec, config, run_dir, resume, emit, ctx, threads_before) -> Session:
     if note is not None:
         data.report = replace(data.report, warnings=(*data.report.warnings, note))
     try:
-        session = _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume_state, emit)
+        return _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume_state, emit)
     except BaseException:
         data.close()
         distributed.shutdown(created)
         raise
-    session.threads_before = threads_before
-    return session
 
 
 def _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume_state, emit) -> Session:
@@ -258,7 +279,7 @@ def _open_run(run_dir: Path, spec: ModelSpec, config: TrainConfig, data: ImageDa
     if checkpoint is not None:
         writer.log_text(f"resuming from {checkpoint.path} (step {checkpoint.step})")
         writer.log_metrics({"kind": "resume", "step": checkpoint.step, "time": time.time()})
-    tensorboard = TensorBoardLogger.create(run_dir)
+    tensorboard = TensorBoardLogger.create(run_dir, purge_step=checkpoint.step + 1 if checkpoint else None)
     if tensorboard is None:
         writer.log_text(INSTALL_HINT)
         emit(WarningEvent(INSTALL_HINT))

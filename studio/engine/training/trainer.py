@@ -6,7 +6,7 @@
 
 Events (``studio.engine.training.events``) carry plain values only. Failures are reported through a
 FailedEvent and the result, never raised: bad data, a spec that does not compile, NaN/inf losses,
-running out of memory.
+running out of memory, a full disk, a run folder another process is writing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from studio.engine.atomic import no_room, os_error_of, write_failure
 from studio.engine.errors import StudioError
 from studio.engine.spec.model import ModelSpec
 from studio.engine.training.config import TrainConfig
@@ -122,11 +123,18 @@ class Trainer:
             self._fail(str(exc))
             return False
         except Exception as exc:  # a bug, not a user mistake: report it with its type
-            self._fail(f"internal error while preparing: {type(exc).__name__}: {exc}",
-                       traceback.format_exc())
+            if no_room(exc):
+                self._fail(f"{write_failure(os_error_of(exc))}: the run could not start. Free some space "
+                           "and start it again")
+            else:
+                self._fail(f"internal error while preparing: {type(exc).__name__}: {exc}",
+                           traceback.format_exc())
             return False
-        self.run_dir = self.session.run_dir
-        self.step = self.session.start_step
+        s = self.session
+        self.run_dir = s.run_dir
+        self.step = s.start_step
+        latest = s.store.latest() if s.store is not None and s.resume_state is not None else None
+        self.last_checkpoint = str(latest.path) if latest is not None else None  # (resumed from)
         return True
 
     def run(self) -> TrainResult:
@@ -150,7 +158,10 @@ class Trainer:
         except StudioError as exc:
             self._fail(str(exc))
         except Exception as exc:
-            self._fail(f"internal error: {type(exc).__name__}: {exc}", traceback.format_exc())
+            if no_room(exc):
+                self._no_room(s, os_error_of(exc))
+            else:
+                self._fail(f"internal error: {type(exc).__name__}: {exc}", traceback.format_exc())
         finally:
             s.close()
         return self.result
@@ -360,26 +371,45 @@ class Trainer:
         self._fail(f"out of memory on {s.setup.device} with batch size {size}: try a smaller batch size "
                    f"(e.g. --batch-size {max(1, size // 2)})")
 
+    def _no_room(self, s: Session, error: OSError) -> None:
+        """A write failed for lack of space: what was being written is gone (the store and the run
+        writer remove their half-written files), the checkpoints listed are whole."""
+        latest = s.store.latest() if s.store is not None else None
+        last = str(latest.path) if latest is not None else self.last_checkpoint
+        self.last_checkpoint = last
+        self._fail(f"{write_failure(error)}: training stopped at step {self.step}. Last good checkpoint: "
+                   f"{last or 'none'}. Free some space, then resume the run")
+
     def _fail(self, reason: str, details: str | None = None) -> None:
+        """End with ``reason``; writing it to the run folder is best effort (the disk may be full: the
+        status then keeps its last state, which readers tell from a live one by the writer's pid)."""
         s = self.session
         self.result = TrainResult("failed", reason, self.step, 0.0, dict(self.metrics), self.last_checkpoint,
                                   self.best_checkpoint, str(self.run_dir) if self.run_dir else None,
                                   time.perf_counter() - self._started)
         if s is not None and s.writer is not None:
-            s.writer.log_text(f"failed at step {self.step}: {reason}")
-            if details:
-                s.writer.log_text(details)
-        self._set_state("failed", self.step, reason=reason)
+            try:
+                s.writer.log_text(f"failed at step {self.step}: {reason}")
+                if details:
+                    s.writer.log_text(details)
+            except OSError:
+                pass
+        self._set_state("failed", self.step, best_effort=True, reason=reason)
         self._emit(FailedEvent(reason, self.step, self.last_checkpoint))
 
     # ------------------------------------------------------------------------------- plumbing
-    def _set_state(self, state: str, step: int | None = None, **fields: Any) -> None:
+    def _set_state(self, state: str, step: int | None = None, best_effort: bool = False,
+                   **fields: Any) -> None:
         self.state = state
         step = self.step if step is None else step
         s = self.session
         if s is not None and s.writer is not None:
-            self._status(s, state=state, step=step, device=s.setup.description, world_size=s.ctx.world,
-                         **fields)
+            try:
+                self._status(s, state=state, step=step, device=s.setup.description, world_size=s.ctx.world,
+                             **fields)
+            except OSError:
+                if not best_effort:
+                    raise
         self._emit(StateEvent(state, step, fields.get("total_steps")))
 
     def _status(self, s: Session, **fields: Any) -> None:

@@ -68,6 +68,10 @@ class WatchedRun:
         add_record(self.curves, record)
         if record.get("kind") == "eval":
             self.last_eval = record
+        elif record.get("kind") == "resume" and self.last_eval is not None:
+            step, evaluated = record.get("step"), self.last_eval.get("step")
+            if isinstance(step, int | float) and isinstance(evaluated, int | float) and evaluated > step:
+                self.last_eval = None  # an evaluation the resumed run redoes (as the curves drop it)
 
     def best(self, metric: str = "val/accuracy") -> float | None:
         buffer = self.curves.buffers.get(metric)
