@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("gui", help="open the Studio window (the default command)")
@@ -14,6 +17,16 @@ def register(subparsers) -> None:
 
 
 def run_gui(args) -> int:
+    """Exit 2 with one line when Qt could not open a window here (no display, missing system
+    libraries), before Qt is started: Qt itself would abort."""
+    from studio.ui.platform_check import window_problem  # (no Qt import)
+
+    if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no display
+    problem = window_problem()
+    if problem:
+        print(f"studio: error: {problem}", file=sys.stderr)
+        return 2
     from studio.ui.app import run_app  # Qt is imported only when the GUI is asked for
 
     return run_app(args)

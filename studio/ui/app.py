@@ -2,12 +2,11 @@
 
 ``studio gui [PROJECT] [--demo] [--screenshot PATH [--panel NAME] [--run DIR]]``: with
 ``--screenshot`` the window is rendered at a fixed size with panel NAME in front, saved as a PNG,
-and the program exits (no display needed: it falls back to Qt's offscreen platform).
+and the program exits (no display needed: `studio.cli.gui` falls back to Qt's offscreen platform).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -39,8 +38,6 @@ def create_app() -> QApplication:
 def run_app(args) -> int:
     """Open the window as the command line asks; returns the exit code."""
     project = load_project(args.project) if args.project and not args.demo else None  # errors: exit 1
-    if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = create_app()
     from studio.ui.main_window import MainWindow
 
