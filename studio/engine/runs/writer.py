@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.atomic import atomic_write_text
+from studio.engine.jsonio import dumps_json  # (names of files that are not UTF-8 stay writable)
 from studio.engine.runs import layout
 from studio.engine.spec.io import dumps
 from studio.engine.spec.model import ModelSpec
@@ -35,18 +36,18 @@ class RunWriter:
 
     def write_json(self, name: str, data: Any) -> Path:
         """Write ``data`` as ``name`` in the run directory, atomically."""
-        return atomic_write_text(self.directory / name, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        return atomic_write_text(self.directory / name, dumps_json(data, indent=1) + "\n")
 
     def write_spec(self, spec: ModelSpec) -> None:
         atomic_write_text(self.directory / layout.SPEC, dumps(spec))
 
     def log_metrics(self, record: dict[str, Any]) -> None:
         """Append one record as one line in a single write, so a follower never sees half of it."""
-        self._metrics.append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+        self._metrics.append((dumps_json(record) + "\n").encode("utf-8"))
 
     def log_text(self, line: str) -> None:
         """A timestamped line in ``log.txt``."""
-        self._log.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n".encode())
+        self._log.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n".encode(errors="backslashreplace"))
 
     def update_status(self, **fields: Any) -> None:
         """Merge ``fields`` into ``status.json`` and refresh its heartbeat.
