@@ -1,6 +1,8 @@
 """The projector panel on a real short training run: the points, colours and thumbnails match the data,
 hover, click and neighbours, search, t-SNE streaming and cancel, 3-D, custom axes, comparison, errors."""
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -12,6 +14,7 @@ from studio.engine.projector.pipeline import embed_source
 from studio.engine.projector.source import open_source
 from studio.engine.runs import layout
 from studio.ui.projector.methods import MethodChoice
+from studio.ui.projector.reports import Stage
 from tests.ui.checkpoint_runs import short_run
 from tests.ui.projector_helpers import click, key, make_panel, mouse, project
 
@@ -132,6 +135,33 @@ def test_tsne_streams_layouts_and_cancel_keeps_the_last_one(panel, run, qtbot):
     assert not projection.complete and projection.iteration < projection.total_iterations
     assert "stopped at iteration" in panel.form.status.text()
     np.testing.assert_allclose(panel.view.canvas.renderer.coords, projection.coords)
+
+
+def test_tsne_progress_names_each_phase_with_its_own_total(panel, run):
+    """No still, unnamed bar: the neighbour search is a named busy indicator, then each phase counts its
+    own iterations (the Iterations field's 30, the 20 of early exaggeration before it), never 50."""
+    from dataclasses import replace
+
+    panel.open_run(run, project=False)
+    panel.form.methods.method.setCurrentIndex(panel.form.methods.method.findData("tsne"))
+    options = {"iterations": 30, "early_iterations": 20, "every": 5}
+    method = replace(panel.form.methods.choice(), options=options)
+    assert panel.project(replace(panel.form.request(), method=method))
+    shown: list[tuple[str, float | None]] = []  # every stage the bar and its label show, in order
+    panel.job.sigEvents.connect(lambda events: shown.extend((e.text, e.fraction) for e in events
+                                                            if isinstance(e, Stage)))
+    assert panel.wait_idle()
+    texts = [text for text, _ in shown]
+    assert not any("of 50" in text for text in texts)
+    neighbours = next(i for i, text in enumerate(texts) if "nearest neighbours" in text)
+    assert shown[neighbours][1] is None  # a moving busy indicator while no layout can come
+    assert any(re.search(r"early exaggeration: iteration \d+ of 20$", text) for text in texts)
+    assert any(re.search(r"phase 2 of 2: iteration \d+ of 30$", text) for text in texts)
+    fractions = [fraction for text, fraction in shown[neighbours:] if fraction is not None]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert all(fraction is None for text, fraction in shown[:neighbours] if "Extracting" not in text
+               and "Reading" not in text)  # every stage before it moves on its own
+    assert panel.form.status.text().startswith(f"{len(panel.embedding)} points of layer")
 
 
 def test_pca_components_variance_and_3d_message(panel, run):

@@ -104,6 +104,17 @@ def neighbour_index(x: np.ndarray, perplexity: float, n_jobs: int, seed: int):
     return method(x, min(len(x) - 1, int(3 * perplexity)), "euclidean", n_jobs=n_jobs, random_state=seed)
 
 
+def preload() -> bool:
+    """Import openTSNE now (1-2 s: it brings scikit-learn), so that a first t-SNE starts as fast as a
+    repeat; False when it is not installed. The GUI calls it in a worker soon after start."""
+    try:
+        import openTSNE.affinity  # noqa: F401
+        import openTSNE.tsne  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def free_cores() -> int:
     """Cores this process may use minus the system's recent load (never below 1)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -5,6 +5,7 @@ call, and only plain values (dataclasses of numpy arrays) are reported to the GU
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +62,7 @@ def run_projection(request: ProjectionRequest, report: Report, should_stop: Stop
     projection = make_projection(reuse.embedding, request.method, report, should_stop, search=reuse.search)
     second = None
     if reuse.compare is not None:
-        second = make_projection(reuse.compare, request.method, lambda event: None, should_stop,
+        second = make_projection(reuse.compare, request.method, _stages_only(report), should_stop,
                                  "comparison ")
     return ProjectionResult(request, reuse.embedding, projection, reuse.atlas, index, reuse.compare, second)
 
@@ -77,16 +78,41 @@ def make_projection(embedding: Embedding, choice: MethodChoice, report: Report, 
         directions = [_direction(embedding, choice, a, b, search) for a, b in choice.axes]
         return custom(embedding.features, directions)
     title = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}.get(choice.method, choice.method)
-    report(Stage(f"{title} of {len(embedding)} {what}points", None if choice.method != "tsne" else 0.0))
+    if choice.method != "tsne":
+        first_umap = choice.method == "umap" and "umap" not in sys.modules
+        note = " (the first UMAP of a session also compiles it: 10-30 s)" if first_umap else ""
+        report(Stage(f"{title} of {len(embedding)} {what}points{note}", None))
+        return project(embedding.features, choice.method, choice.dims, should_stop=should_stop,
+                       **choice.options)
+    report(Stage(f"t-SNE of {len(embedding)} {what}points: starting from their PCA", None))
 
     def on_layout(layout: Projection) -> None:
         report(layout)
-        if layout.total_iterations:
-            report(Stage(f"t-SNE iteration {layout.iteration} of {layout.total_iterations}",
-                         layout.iteration / layout.total_iterations))
+        report(tsne_stage(layout, what))
 
     return project(embedding.features, choice.method, choice.dims, on_layout=on_layout,
                    should_stop=should_stop, **choice.options)
+
+
+def tsne_stage(layout: Projection, what: str = "") -> Stage:
+    """What t-SNE is doing after ``layout``: its neighbours (a busy indicator: no layout comes until they
+    are known), then each phase's iterations of its own total (the early-exaggeration iterations come
+    before the Iterations the user chose); the bar runs over both phases."""
+    early = int(layout.params.get("early_iterations", 0))
+    iterations = int(layout.params.get("iterations", layout.total_iterations - early))
+    if layout.iteration == 0:
+        k = min(len(layout) - 1, int(3 * layout.params.get("perplexity", 30)))
+        return Stage(f"t-SNE: finding each {what}point's {k} nearest neighbours", None)
+    fraction = layout.iteration / max(layout.total_iterations, 1)
+    if layout.iteration <= early:
+        return Stage(f"t-SNE {what}phase 1 of 2, early exaggeration: iteration {layout.iteration} of {early}",
+                     fraction)
+    return Stage(f"t-SNE {what}phase 2 of 2: iteration {layout.iteration - early} of {iterations}", fraction)
+
+
+def _stages_only(report: Report) -> Report:
+    """``report`` for the progress of a comparison: its stages, not its layouts."""
+    return lambda event: report(event) if isinstance(event, Stage) else None
 
 
 def _direction(embedding: Embedding, choice: MethodChoice, start: str, end: str,

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QScrollArea, QSplitter, QVBoxLayout,
 
 from studio.engine.errors import StudioError
 from studio.engine.projector import Cancelled, Embedding, NeighbourIndex, Projection
+from studio.engine.projector.tsne import preload as preload_tsne
 from studio.ui.projector.colors import Coloring
 from studio.ui.projector.display import DisplayMixin
 from studio.ui.projector.explore import EMPTY, ExploreMixin
@@ -32,6 +33,9 @@ from studio.ui.projector.source import LiveModel
 from studio.ui.projector.sprites import SpriteSheet
 from studio.ui.projector.viewer import ViewArea
 from studio.ui.workers import Job, JobFailure
+
+PRELOAD_AFTER_MS = 1500  # after the window came up: importing openTSNE must not slow the start
+_preloading: list[Job] = []  # one preload per process
 
 
 class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
@@ -71,6 +75,7 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self._layouts_shown = 0
         self._aligned: tuple[np.ndarray, np.ndarray] | None = None
         self._connect()
+        QTimer.singleShot(PRELOAD_AFTER_MS, self._preload)
 
     @property
     def embedding(self) -> Embedding | None:
@@ -108,6 +113,17 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         menu.addSeparator()
         menu.addAction("Selection as a file list…", self._ask_export_list)
         menu.addAction("Copy selection into a folder…", self._ask_copy_folder)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
+        self._preload()  # the tab came to the front: a projection may come next
+
+    def _preload(self) -> None:
+        """Import t-SNE's library in a worker, once per process: the first projection then costs what a
+        repeat does (benchmarks/projector_first.py)."""
+        if not _preloading:
+            _preloading.append(Job(lambda report: preload_tsne(), name="preload-tsne", nice=10))
+            _preloading[0].start()
 
     # ---- sources ----------------------------------------------------------------------------------
     def open_run(self, path: str | Path, project: bool = True) -> None:
@@ -176,8 +192,11 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self.form.show_progress("Stopping…", None)
 
     def confirm_close(self) -> bool:
-        """The window is closing: stop a running projection (nothing to save), never refuse."""
+        """The window is closing: stop a running projection (nothing to save), never refuse; an import
+        still preloading ends first (a thread stopped mid-import at exit can crash)."""
         self._stop.set()
+        if _preloading:
+            _preloading[0].wait(30)
         return True
 
     def wait_idle(self, timeout: float = 300.0) -> bool:
