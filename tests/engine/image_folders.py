@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,3 +49,22 @@ def tiny_cnn(classes: int = 3, size: int = 12, channels: int = 1, dropout: float
     x = b.layer("fc", "fully_connected", x, out_features=classes)
     b.output("logits", x)
     return b.build()
+
+
+UNDECODABLE = (b"\xff\xfe.png", b"caf\xe9 1.png")  # file names that are not UTF-8 (Latin-1, raw bytes)
+
+
+def give_undecodable_names(root: Path, class_folder: str | None = "c2") -> list[str]:
+    """Rename the first images of every class folder under ``root`` to names that are not UTF-8 (and
+    ``class_folder`` to ``cl\\xe4ss2``); returns the new names as Python gives them (surrogates).
+    Raises OSError where the file system refuses such names (macOS, Windows)."""
+    base = os.fsencode(root)
+    if class_folder is not None:
+        os.rename(base + b"/" + os.fsencode(class_folder), base + b"/cl\xe4ss2")
+    renamed = []
+    for folder in sorted(os.listdir(base)):
+        images = sorted(name for name in os.listdir(base + b"/" + folder) if name.endswith(b".png"))
+        for old, new in zip(images, UNDECODABLE, strict=False):
+            os.rename(base + b"/" + folder + b"/" + old, base + b"/" + folder + b"/" + new)
+            renamed.append(os.fsdecode(folder + b"/" + new))
+    return renamed
