@@ -11,6 +11,10 @@
    the broken files. Baseline: the same training on the same folder without the broken files (two
    runs of each, alternated; the best of each is shown).
 3. The spec and checkpoint fuzzers run with ``--fuzz-examples`` examples each.
+4. ``--hostile-json`` random documents (nesting up to 20,000 levels, truncated, bytes flipped) for
+   every JSON reader, and hostile sidecars/safetensors metadata through ``studio ckpt``: only one-line
+   StudioErrors. ``--odd-names`` images, a third named with random bytes that are not UTF-8, train an
+   epoch with ``studio train``: every image used, the split read back finds them all.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from tests.engine.faults import (  # noqa: E402
     resume_to_the_end,
     seed_broken_folder,
     steps_after_last_resume,
+    train_command,
 )
 
 FUZZ_TESTS = ("tests/engine/test_faults_spec_fuzz.py", "tests/engine/test_faults_checkpoint_fuzz.py")
@@ -140,11 +145,96 @@ def fuzz(examples: int, figures: Figures) -> None:
                     "s", target="passes", passed=done.returncode == 0)
 
 
+def hostile_json(examples: int, root: Path, figures: Figures) -> None:
+    """Random hostile documents for every reader of tests/engine/test_hostile_files.py (and the CLI)."""
+    import contextlib
+    import io
+
+    from studio.cli import main as studio
+    from studio.engine.errors import StudioError
+    from tests.engine.test_hostile_files import READERS
+
+    rng = random.Random(21)
+    files = make_training_folder(root / "run-source")
+    done = subprocess.run(train_command(files, False, "--steps", "2"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    sidecar = sorted((files["run"] / "checkpoints").glob("*.json"))[-1]
+    good, bad, start = 0, [], time.perf_counter()
+    for index in range(examples):
+        depth = rng.choice([1, 50, 99, 101, 500, 999, 1001, 5000, 20_000])
+        opener, closer = rng.choice([("[", "]"), ('{"a": ', "}")])
+        text = (opener * depth + "1" + closer * depth).encode()
+        if rng.random() < 0.3:
+            text = text[: rng.randrange(1, len(text) + 1)]
+        if rng.random() < 0.3:
+            at = rng.randrange(len(text))
+            text = text[:at] + bytes([rng.randrange(256)]) + text[at + 1:]
+        name, kind, make, read = READERS[index % len(READERS)]
+        path = make(root / f"doc-{index % 50}")
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(text)
+        try:
+            read(path)
+            good += 1
+        except StudioError as exc:
+            if isinstance(exc, kind) and "\n" not in str(exc):
+                good += 1
+            else:
+                bad.append(f"{name}: {exc!r}"[:200])
+        except Exception as exc:  # noqa: BLE001 - what this section looks for
+            bad.append(f"{name}: {type(exc).__name__}: {exc}"[:200])
+        if index % 10 == 0:  # the command line on the run, its newest sidecar replaced
+            sidecar.write_bytes(text)
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                code = studio(["ckpt", "show", str(sidecar), "--no-stats"])
+            if code not in (0, 1) or err.getvalue().count("\n") > 1:
+                bad.append(f"ckpt show: exit {code}: {err.getvalue()[:200]}")
+    seconds = time.perf_counter() - start
+    print(f"{examples} hostile JSON documents for {len(READERS)} readers and `studio ckpt show`: "
+          f"{good} read or refused in one sentence, {len(bad)} other outcomes ({seconds:.0f} s)")
+    for line in bad[:10]:
+        print("  ", line)
+    figures.add(f"hostile JSON documents (nesting to 20,000 levels) refused in one sentence, "
+                f"{len(READERS)} readers", good, f"of {examples:,}", target="all", passed=not bad)
+
+
+def odd_names(images: int, root: Path, figures: Figures) -> None:
+    """A third of ``images`` named with random bytes that are not UTF-8: one epoch of `studio train`."""
+    from studio.engine.data.split import load_split
+
+    rng = random.Random(22)
+    files = make_training_folder(root, classes=4, per_class=images // 4)
+    base = os.fsencode(files["data"])
+    renamed = set()
+    for folder in sorted(os.listdir(base)):
+        for name in sorted(os.listdir(base + b"/" + folder))[::3]:
+            noise = bytes(rng.choice([*range(0x80, 0x100), *b"ab -_"]) for _ in range(rng.randrange(1, 12)))
+            new = noise + b"\xff" + name  # \xff never starts valid UTF-8
+            os.rename(base + b"/" + folder + b"/" + name, base + b"/" + folder + b"/" + new)
+            renamed.add(os.fsdecode(folder + b"/" + new))
+    start = time.perf_counter()
+    command = train_command(files, False, "--steps", str(max(1, images // 16)))
+    done = subprocess.run(command, capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    seconds = time.perf_counter() - start
+    split = load_split(files["run"] / "split.json") if done.returncode == 0 else None
+    used = set(split.train) | set(split.val) if split else set()
+    ok = done.returncode == 0 and renamed <= used and len(used) == 4 * (images // 4)
+    print(f"{len(renamed)} of {images} images named with bytes that are not UTF-8: `studio train` exit "
+          f"{done.returncode}, {len(renamed & used)} of them in the split read back ({seconds:.0f} s)")
+    if done.returncode:
+        print(done.stderr.decode(errors="backslashreplace")[-2000:])
+    figures.add(f"images named with bytes that are not UTF-8 trained on ({images:,} images)",
+                len(renamed & used), f"of {len(renamed):,}", target="all, exit 0", passed=ok)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--fuzz-examples", type=int, default=5000)
+    parser.add_argument("--hostile-json", type=int, default=2000)
+    parser.add_argument("--odd-names", type=int, default=1000)
     add_json_option(parser)
     args = parser.parse_args()
     figures = Figures("faults")
@@ -152,6 +242,10 @@ def main() -> None:
         if args.kills:
             kills(args.kills, Path(tmp) / "kills", figures)
         broken_folder(args.images, Path(tmp) / "images", figures)
+        if args.hostile_json:
+            hostile_json(args.hostile_json, Path(tmp) / "hostile-json", figures)
+        if args.odd_names:
+            odd_names(args.odd_names, Path(tmp) / "odd-names", figures)
     fuzz(args.fuzz_examples, figures)
     figures.write(args.json)
 
