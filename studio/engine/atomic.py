@@ -38,8 +38,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600; give the file the usual permissions
         write(tmp)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600 (and safetensors its own file): usual permissions
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -165,6 +165,75 @@ def steps_after_last_resume(run: Path) -> tuple[int, list[int]]:
     return records[last]["step"], [r["step"] for r in records[last + 1:] if r.get("kind") == "step"]
 
 
+def mount_tmpfs(path: Path, size: str) -> bool:
+    """Mount a tmpfs of ``size`` (e.g. "1m") on ``path``, a real small disk that fills up; False where
+    mounting is not permitted (not root)."""
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True)
+    return done.returncode == 0
+
+
+def resize_tmpfs(path: Path, size: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(path)], check=True, capture_output=True)
+
+
+def unmount(path: Path) -> None:
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def free_bytes(path: Path) -> int:
+    stat = os.statvfs(path)
+    return stat.f_bavail * stat.f_frsize
+
+
+def fill_disk(path: Path, leave: int = 0) -> Path:
+    """A filler file on ``path``'s file system leaving ``leave`` bytes (whole pages) free."""
+    filler = path / "filler"
+    with open(filler, "ab") as handle:
+        need = free_bytes(path) - leave
+        if need > 0:
+            handle.write(b"\0" * need)
+    return filler
+
+
+class DiskHog:
+    """Takes every byte a file system frees until stopped: a disk that stays full whatever is
+    deleted (pruned checkpoints, removed temp files), so that even status.json cannot be written."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self.file = path / "hog"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        fd = os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        page = b"\0" * 4096
+        try:
+            while not self._stop.is_set():
+                try:
+                    os.write(fd, page)
+                except OSError:
+                    time.sleep(0.0005)
+        finally:
+            os.close(fd)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.file.unlink(missing_ok=True)
+
+
+def unfinished_writes(run: Path) -> list[str]:
+    """Temp files anywhere in the run folder, and checkpoint files without a sidecar (nothing a
+    failed or killed write may leave for good)."""
+    temps = {p.name for p in run.rglob("*") if p.name.endswith(".tmp")}
+    return sorted(temps | set(leftovers(run)))
+
+
 BROKEN_KINDS = ("truncated", "zero-byte", "not an image", "random bytes", "html named .png")
 
 
