@@ -4,6 +4,7 @@ the report and an augmentation preview before training."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -36,6 +37,7 @@ class DataPage(QWidget):
         super().__init__(parent)
         self._input_shape = input_shape
         self.data: ImageData | None = None
+        self.checked: tuple[DataConfig, tuple[int, ...]] | None = None  # what the shown check is of
         self.job: Job | None = None
         self.samples_job: Job | None = None
         self.form = DataForm()
@@ -97,6 +99,8 @@ class DataPage(QWidget):
             self._failed(JobFailure(str(exc), True, exc, ""))
             return None
 
+        self._checking = (config, tuple(shape))
+
         def work(report):
             return prepare_image_data(config, shape,
                                       progress=lambda stage, done, total: report((stage, done, total)))
@@ -120,28 +124,70 @@ class DataPage(QWidget):
 
     def _checked(self, data: ImageData) -> None:
         self._end_job()
-        if self.data is not None:
-            self.data.close()
-        self.data = data
-        self.report_view.show_report(data.report.to_dict(), pixmaps(data_samples(data)))
+        self._drop_data()
+        self.data, self.checked = data, self._checking
+        self.messages.forget("data", "model")  # decoded as this model takes it: both were fine
+        self.report_view.show_report(data.report.to_dict(), pixmaps(data_samples(data)),
+                                     f"Check of {data.report.root}")
         self.preview.set_data(data)
         self.preview.set_config(self.form.augment_config())
+        if self.checked != self._current():  # edited while it decoded: it describes the old choices
+            self._data_changed()
         self.sigChecked.emit(data)
 
     def _failed(self, failure: JobFailure) -> None:
         self._end_job()
-        self.messages.show_advice(advise(failure.message, failure.exception, failure.user_error,
-                                         failure.details))
+        advice = advise(failure.message, failure.exception, failure.user_error, failure.details)
+        self.messages.show_advice(advice)
+        self._drop_data()  # a report beside the error would describe other data than the form's
+        folder = self.form.folder.text()
+        self.report_view.clear_report(f"No report: the check of {Path(folder).name or folder or 'the data'} "
+                                      "failed (the message above says why).")
+
+    def _drop_data(self) -> None:
+        """Forget the checked data (its report, preview and decoded images)."""
+        if self.data is not None:
+            self.data.close()
+        self.data, self.checked = None, None
+        self.preview.set_data(None)
 
     def _end_job(self) -> None:
         self.check_button.setEnabled(True)
         self.progress.hide()
 
     def _form_changed(self) -> None:
+        self.messages.forget("data")
         try:
             self.preview.set_config(self.form.augment_config())
         except Exception as exc:  # noqa: BLE001 - an invalid value while typing
-            self.messages.show_warning(str(exc))
+            self.messages.show_warning(str(exc), about=("data",))
+        if self.checked is not None and self.checked != self._current():
+            self._data_changed()
+
+    def model_changed(self) -> None:
+        """The model was edited: messages about it go; a check decoded for another input is dropped."""
+        self.messages.forget("model")
+        if self.checked is not None and self.checked[1] != self._current()[1]:
+            self._drop_data()
+            self.report_view.clear_report("The model's input changed since the last check: press Check data "
+                                          "to decode the images for it.")
+
+    def _data_changed(self) -> None:
+        self._drop_data()
+        self.report_view.clear_report("The data choices changed since the last check: press Check data to "
+                                      "see what Studio will train on.")
+
+    def _current(self) -> tuple[DataConfig | None, tuple[int, ...] | None]:
+        """(data config, model input shape) the form and the model describe now (None: invalid)."""
+        try:
+            config = self.form.data_config()
+        except Exception:  # noqa: BLE001 - an invalid label rule: not what was checked
+            config = None
+        try:
+            shape = tuple(self._input_shape())
+        except Exception:  # noqa: BLE001 - a model without a usable input: not what was checked
+            shape = None
+        return config, shape
 
     def show_run_report(self, run, data_config: dict) -> None:
         """The data report of a run (a :class:`WatchedRun`), unless the page shows a check of the same
@@ -150,7 +196,7 @@ class DataPage(QWidget):
         if self.report_view.report is report or (self.data is not None
                                                    and self.data.report.root == report.get("root")):
             return
-        self.report_view.show_report(report, pixmaps(run.samples or []))
+        self.report_view.show_report(report, pixmaps(run.samples or []), f"Data of run {run.name}")
         if run.samples is None:
             run.samples = []  # being read
             names, shape = report.get("class_names", []), report.get("input_shape")

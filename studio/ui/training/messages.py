@@ -1,5 +1,8 @@
 """Engine errors as messages with what to do: bad data, NaN loss, out of memory, a model that does not
-compile, a bad setting, or a bug (with its details one click away). The panel never dies of them."""
+compile, a bad setting, or a bug (with its details one click away). The panel never dies of them.
+
+A message names what it is about (the model, the data, the settings); when that changes, the panel
+calls :meth:`MessageBar.forget` and the message goes, so no banner outlives what it describes."""
 
 from __future__ import annotations
 
@@ -23,6 +26,12 @@ class Advice:
     text: str
     action: str
     details: str = ""
+    kind: str = "other"
+
+    @property
+    def about(self) -> tuple[str, ...]:
+        """What a change of which makes this message out of date."""
+        return ABOUT.get(self.kind, ())
 
 
 def advise(text: str, exception: BaseException | None = None, user_error: bool = True,
@@ -33,7 +42,12 @@ def advise(text: str, exception: BaseException | None = None, user_error: bool =
     lower = f" {text.lower()} "
     kind = _kind(exception, lower) if user_error else "bug"
     title, action = ACTIONS[kind]
-    return Advice(title, text, action, details)
+    return Advice(title, text, action, details, kind)
+
+
+def subjects_of(text: str) -> tuple[str, ...]:
+    """What a warning's text is about (by its words, as :func:`advise` classifies failures)."""
+    return ABOUT.get(_kind(None, f" {text.lower()} "), ())
 
 
 ACTIONS = {
@@ -51,10 +65,13 @@ ACTIONS = {
     "bug": ("Unexpected error", "This is a bug in Studio: the details (hover here) help to report it. Your "
             "project and checkpoints are safe."),
 }
+ABOUT = {"memory": ("settings", "model"), "nan": ("settings", "data"), "data": ("data",),
+         "model": ("model",), "config": ("settings",)}
 WORDS = (("memory", ("out of memory", "can't allocate memory")),
          ("nan", (" nan ", " nan/", "infinite", "non-finite")),
+         ("model", ("does not compile", "output '", "input '", "units to")),  # before data: "image shape"
          ("data", ("data folder", "image", "class folder", "label", "validation folder")),
-         ("model", ("does not compile", "output '", "input '", "shape", "units to")),
+         ("model", ("shape",)),
          ("checkpoint", ("checkpoint",)))
 
 
@@ -73,53 +90,91 @@ def _kind(exception: BaseException | None, lower: str) -> str:
     return "other"
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One message of the bar: its ``kind`` (error, warning, info), rich ``html`` and what it is about."""
+
+    kind: str
+    html: str
+    about: tuple[str, ...] = ()
+    details: str = ""
+
+
 class MessageBar(QFrame):
-    """A coloured strip at the top of the panel: errors (red), warnings (amber), notes (grey)."""
+    """A coloured strip at the top of the panel: errors (red), warnings (amber), notes (grey).
+
+    It lists the messages that are still true, most severe first: an error replaces the previous error,
+    a note the previous note, a warning adds itself (once). ``forget(subject)`` removes those about
+    ``subject`` ("model", "data", "settings"); × or ``clear()`` removes them all."""
 
     COLORS = {"error": ("#fde8e8", "#9b1c1c"), "warning": ("#fdf6e3", "#8a6d3b"),
               "info": ("#eef2f7", "#333333")}
+    ORDER = ("error", "warning", "info")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.RichText)  # every entry is escaped once, here
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_button = QPushButton("×")
         self.close_button.setFlat(True)
         self.close_button.setFixedWidth(24)
+        self.close_button.setToolTip("Dismiss these messages")
         self.close_button.clicked.connect(self.clear)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.kind = ""
+        self.entries: list[Entry] = []
         self.hide()
 
     def show_advice(self, advice: Advice) -> None:
         text = (f"<b>{html.escape(advice.title)}</b>: {html.escape(advice.text)}"
                 f"<br><i>What to do:</i> {html.escape(advice.action)}")
-        self.label.setToolTip(advice.details)
-        self._show("error", text)
+        self._add(Entry("error", text, advice.about, advice.details), replace_kind=True)
 
-    def show_warning(self, text: str) -> None:
-        self._show("warning", html.escape(text))
+    def show_warning(self, text: str, about: tuple[str, ...] | None = None) -> None:
+        """A warning (plain ``text``); ``about`` defaults to what its words name (see subjects_of)."""
+        self._add(Entry("warning", "⚠ " + html.escape(text), subjects_of(text) if about is None else about))
 
-    def show_info(self, text: str) -> None:
-        self._show("info", html.escape(text))
+    def show_info(self, text: str, about: tuple[str, ...] = ()) -> None:
+        self._add(Entry("info", html.escape(text), about), replace_kind=True)
+
+    def forget(self, *subjects: str) -> None:
+        """Remove the messages about any of ``subjects`` (what they describe has changed)."""
+        kept = [entry for entry in self.entries if not set(entry.about) & set(subjects)]
+        if len(kept) != len(self.entries):
+            self.entries = kept
+            self._refresh()
 
     def clear(self) -> None:
-        self.kind = ""
-        self.label.clear()
-        self.hide()
+        self.entries = []
+        self._refresh()
 
     def text(self) -> str:
         return self.label.text()
 
-    def _show(self, kind: str, text: str) -> None:
-        background, foreground = self.COLORS[kind]
+    def _add(self, entry: Entry, replace_kind: bool = False) -> None:
+        self.entries = [old for old in self.entries
+                        if old.html != entry.html and not (replace_kind and old.kind == entry.kind)]
+        self.entries.append(entry)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        entries = sorted(self.entries, key=lambda entry: self.ORDER.index(entry.kind))
+        if not entries:
+            self.kind = ""
+            self.label.clear()
+            self.label.setToolTip("")
+            self.hide()
+            return
+        self.kind = entries[0].kind
+        background, foreground = self.COLORS[self.kind]
         self.setStyleSheet(f"MessageBar {{ background: {background}; border: 1px solid {foreground}; }}"
                            f"QLabel {{ color: {foreground}; }}")
-        self.kind = kind
-        self.label.setText(text)
+        self.label.setText("<br>".join(entry.html for entry in entries))
+        self.label.setToolTip("\n\n".join(entry.details for entry in entries if entry.details))
         self.show()

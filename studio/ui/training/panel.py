@@ -132,8 +132,10 @@ class TrainingPanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.data_page.form.demo_button.clicked.connect(self.use_demo_data)
         self.data_page.form.sigChanged.connect(self.save_settings)
-        self.data_page.sigChecked.connect(lambda data: self.settings_form.set_train_size(len(data.train)))
+        self.data_page.form.sigChanged.connect(lambda: self.messages.forget("data"))
+        self.data_page.sigChecked.connect(self._data_checked)
         self.settings_form.sigChanged.connect(self.save_settings)
+        self.settings_form.sigChanged.connect(lambda: self.messages.forget("settings"))
         self.runs_list.sigSelection.connect(self.show_runs)
         self.runs_list.sigResume.connect(self.resume_run)
         self.runs.sigMessage.connect(self.messages.show_info)
@@ -150,13 +152,15 @@ class TrainingPanel(QWidget):
     def load_project(self) -> None:
         """Show the project's settings and runs (on start and when another project is opened)."""
         self._project = self.document.project
+        self.messages.clear()  # they were about the project shown before
+        self.data_page.messages.clear()
         self._loading = True
         config, warning = ps.config_from_project(self.document.project, self.document.path)
         self.data_page.set_configs(config.data, config.augment)
         self.settings_form.set_config(config)
         self._loading = False
         if warning:
-            self.messages.show_warning(warning)
+            self.messages.show_warning(warning, about=("settings",))
         wanted = ps.project_runs(self.document.project, self.document.path)
         self.runs.keep_only({path.resolve() for path in wanted})  # another project: its own runs
         for path in wanted:
@@ -191,8 +195,15 @@ class TrainingPanel(QWidget):
         if self._project is not self.document.project:  # opened or new, not merely saved
             self.load_project()
 
+    def _data_checked(self, data) -> None:
+        self.settings_form.set_train_size(len(data.train))
+        self.messages.forget("data")
+
     def _model_changed(self) -> None:
-        if self.run is not None and self.run.active:
+        self.data_page.model_changed()
+        if self.run is None or not self.run.active:  # a run's warnings stay true while it trains
+            self.messages.forget("model")
+        else:
             self.stale_label.setText("⚠ The model was edited after this run started: the run goes on with "
                                      "the model as it was when Train was pressed (saved in its run folder).")
             self.stale_label.show()

@@ -8,11 +8,12 @@ the caller made, so a live check and a run directory look the same.
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QFont, QFontMetrics, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -30,7 +31,37 @@ from studio.engine.filenames import shown_name
 from studio.ui.training.layouts import column
 from studio.ui.training.plot_style import style_plot, style_widget
 
-MAX_TICK_LABELS = 24
+PLACEHOLDER = "Choose a folder and press Check data to see what Studio will train on."
+MIN_LABEL_PX = 44  # a class name gets at least this much room on the chart's axis, else it is skipped
+
+
+class ClassAxis(pg.AxisItem):
+    """An axis of class names that never run together: each name is elided in the middle to the room
+    its class has, and when even that is too little, only every n-th class is named."""
+
+    def __init__(self, orientation: str = "bottom") -> None:
+        super().__init__(orientation)
+        self.names: list[str] = []
+        self._label_px = MIN_LABEL_PX
+
+    def set_names(self, names: list[str]) -> None:
+        self.names = list(names)
+        self.picture = None  # redraw the ticks
+        self.update()
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph naming
+        if not self.names or size <= 0 or maxVal <= minVal:
+            return []
+        per_class = size / (maxVal - minVal)
+        step = max(1, math.ceil(MIN_LABEL_PX / per_class))
+        self._label_px = int(per_class * step) - 6
+        first, last = max(0, math.ceil(minVal)), min(len(self.names) - 1, math.floor(maxVal))
+        return [(step, [i for i in range(first, last + 1) if i % step == 0])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph naming
+        metrics = QFontMetrics(self.style.get("tickFont") or QFont())
+        return [metrics.elidedText(self.names[int(v)], Qt.TextElideMode.ElideMiddle, self._label_px)
+                if 0 <= int(v) < len(self.names) else "" for v in values]
 
 
 def report_summary(report: dict[str, Any]) -> str:
@@ -70,14 +101,20 @@ class ReportView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary = QLabel("Choose a folder and press Check data to see what Studio will train on.")
+        self.source = QLabel()
+        self.source.setStyleSheet("font-weight: bold;")
+        self.source.hide()
+        self.summary = QLabel(PLACEHOLDER)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warnings = QLabel()
+        self.warnings.setTextFormat(Qt.TextFormat.RichText)  # escaped once, in show_report
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #b8860b;")
         self.warnings.hide()
-        self.chart = pg.PlotWidget()
+        self.axis = ClassAxis()
+        self.chart = pg.PlotWidget(axisItems={"bottom": self.axis})
         style_widget(self.chart)
         style_plot(self.chart.getPlotItem(), "Images per class: <span style='color:#1f77b4'>training</span>"
                    " + <span style='color:#ff7f0e'>validation</span>")
@@ -92,13 +129,14 @@ class ReportView(QWidget):
         scroll.setWidget(self.thumbs)
         self.skipped = QTableWidget(0, 2)
         self.skipped.setHorizontalHeaderLabels(["skipped file", "reason"])
-        self.skipped.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.skipped.horizontalHeader().setStretchLastSection(True)
+        self.skipped.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # both fit
+        self.skipped.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # the file name at the end shows
+        self.skipped.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.skipped.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.skipped.verticalHeader().hide()
         self.skipped_title = QLabel("Skipped files: none")
         top = QSplitter()
-        top.addWidget(column(self.summary, self.warnings, stretch_last=False))
+        top.addWidget(column(self.source, self.summary, self.warnings, stretch_last=False))
         top.addWidget(self.chart)
         top.setSizes([330, 330])
         self.summary.setMinimumWidth(160)
@@ -115,9 +153,13 @@ class ReportView(QWidget):
         layout.addWidget(splitter)
         self.report: dict[str, Any] | None = None
 
-    def show_report(self, report: dict[str, Any], thumbnails: list[tuple[str, list[QPixmap]]] = ()) -> None:
-        """Fill every part from ``report`` (a DataReport dict) and per-class ``thumbnails``."""
+    def show_report(self, report: dict[str, Any], thumbnails: list[tuple[str, list[QPixmap]]] = (),
+                    source: str = "") -> None:
+        """Fill every part from ``report`` (a DataReport dict) and per-class ``thumbnails``; ``source``
+        says what it is of ("Check of FOLDER", "Data of run NAME")."""
         self.report = report
+        self.source.setText(source)
+        self.source.setVisible(bool(source))
         self.summary.setText(report_summary(report))
         warnings = report.get("warnings") or []
         self.warnings.setText("<br>".join("⚠ " + html.escape(w) for w in warnings))
@@ -125,6 +167,18 @@ class ReportView(QWidget):
         self._chart(report)
         self._skipped(report.get("skipped") or [])
         self.show_thumbnails(thumbnails)
+
+    def clear_report(self, text: str = PLACEHOLDER) -> None:
+        """Show no report, only ``text`` (the data it described is no longer the data chosen)."""
+        self.report = None
+        self.source.hide()
+        self.summary.setText(html.escape(text))
+        self.warnings.hide()
+        self.chart.clear()
+        self.axis.set_names([])
+        self.chart.setToolTip("")
+        self._skipped([])
+        self.show_thumbnails([])
 
     def _chart(self, report: dict[str, Any]) -> None:
         self.chart.clear()
@@ -134,18 +188,21 @@ class ReportView(QWidget):
         xs = list(range(len(names)))
         self.chart.addItem(pg.BarGraphItem(x=xs, height=train, width=0.7, brush="#1f77b4", pen=None))
         self.chart.addItem(pg.BarGraphItem(x=xs, y0=train, height=val, width=0.7, brush="#ff7f0e", pen=None))
-        step = max(1, len(names) // MAX_TICK_LABELS + (len(names) % MAX_TICK_LABELS > 0))
-        ticks = [(i, shown_name(names[i])[:12]) for i in range(0, len(names), step)]
-        self.chart.getAxis("bottom").setTicks([ticks])
+        names = [shown_name(name) for name in names]
+        self.axis.set_names(names)
+        self.chart.setToolTip("\n".join(f"{name}: {t:,} training + {v:,} validation"
+                                        for name, t, v in zip(names, train, val, strict=False)))
         self.chart.enableAutoRange()
 
     def _skipped(self, skipped: list[dict[str, str]]) -> None:
         self.skipped_title.setText(f"Skipped files: {len(skipped)}" if skipped else "Skipped files: none")
         self.skipped.setRowCount(len(skipped))
         for row, entry in enumerate(skipped):
-            self.skipped.setItem(row, 0, QTableWidgetItem(shown_name(str(entry.get("path", "")))))
-            self.skipped.setItem(row, 1, QTableWidgetItem(shown_name(str(entry.get("reason", "")))))
-        self.skipped.resizeColumnToContents(0)
+            path, reason = (shown_name(str(entry.get(key, ""))) for key in ("path", "reason"))
+            for col, text in enumerate((path, reason)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{path}\n{reason}")
+                self.skipped.setItem(row, col, item)
 
     def show_thumbnails(self, thumbnails: list[tuple[str, list[QPixmap]]]) -> None:
         """Sample images per class beside the report (they may arrive after it)."""
