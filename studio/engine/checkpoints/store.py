@@ -178,8 +178,14 @@ class CheckpointStore:
         """The tensors of a checkpoint; CheckpointVanished when a listed one was pruned meanwhile."""
         try:
             return load_state_dict(_weights_path(info))
-        except (CheckpointError, OSError) as exc:
-            raise _vanished(info) or _as_checkpoint_error(exc) from None
+        except Exception as exc:  # (safetensors raises RuntimeError for a file deleted as it opens it)
+            gone = _vanished(info)
+            if gone is not None:
+                raise gone from None
+            if isinstance(exc, OSError):
+                raise CheckpointError(f"cannot read checkpoint {exc.filename or _weights_path(info)}: "
+                                      f"{exc.strerror or exc}") from None
+            raise
 
     def load_training_state(self, info: CheckpointInfo) -> dict:
         """The optimizer/scheduler/RNG state saved with ``info`` (loaded with weights_only=True)."""
@@ -227,12 +233,6 @@ def _vanished(info: CheckpointInfo | str | os.PathLike) -> CheckpointVanished | 
         return None
     return CheckpointVanished(f"checkpoint {info.name} was removed while it was being read (its run "
                               "keeps only the last checkpoints)")
-
-
-def _as_checkpoint_error(exc: CheckpointError | OSError) -> CheckpointError:
-    if isinstance(exc, CheckpointError):
-        return exc
-    return CheckpointError(f"cannot read checkpoint {exc.filename or ''}: {exc.strerror or exc}")
 
 
 def _save_state(state: dict, path: Path) -> None:
