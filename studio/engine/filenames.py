@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # Characters that would break a one-line message or reorder what is shown: C0/C1 controls, DEL, the
 # bidirectional overrides and isolates, zero-width characters and the byte order mark.
@@ -35,7 +37,32 @@ def shown_name(name: str | os.PathLike) -> str:
     return _HIDDEN.sub(lambda match: _escape(match.group()), text)
 
 
+def is_utf8(name: str | os.PathLike) -> bool:
+    """Whether ``name`` encodes as UTF-8 (False for names of files that are not UTF-8)."""
+    try:
+        os.fspath(name).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _escape(char: str) -> str:
     code = ord(char)
     return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
         f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+@contextmanager
+def utf8_path(path: str | os.PathLike) -> Iterator[str]:
+    """A UTF-8 path to the file at ``path`` while the block runs, for readers that take only UTF-8
+    paths (safetensors' Rust core): ``path`` itself when it is UTF-8, else the file opened here and
+    named through ``/proc/self/fd`` (Linux); elsewhere the path as it is (the library says why not)."""
+    text = os.fspath(path)
+    if is_utf8(text) or not os.path.isdir("/proc/self/fd"):
+        yield text
+        return
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        yield f"/proc/self/fd/{descriptor}"
+    finally:
+        os.close(descriptor)

@@ -125,3 +125,25 @@ def test_the_installed_command_trains_on_such_names(folder, tmp_path):
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     done.stdout.decode("utf-8")
     assert b"internal error" not in done.stdout + done.stderr
+
+
+def test_checkpoints_in_a_folder_whose_name_is_not_utf8(tmp_path):
+    """safetensors' Rust core opens only UTF-8 paths; Studio reads and writes such folders anyway."""
+    import torch
+
+    from studio.engine.checkpoints import CheckpointStore
+    from studio.engine.checkpoints.reader import open_checkpoint
+
+    folder = Path(os.fsdecode(os.fsencode(tmp_path) + b"/run\xff"))
+    try:
+        folder.mkdir()
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    store = CheckpointStore(folder / "checkpoints")
+    weights = {"fc.weight": torch.arange(6.0).reshape(2, 3), "fc.bias": torch.ones(2)}
+    info = store.save(3, weights, metrics={"val/accuracy": 0.5})
+    assert [i.step for i in store.list()] == [3]
+    with open_checkpoint(folder) as reader:
+        assert reader.names() == ["fc.weight", "fc.bias"]
+        assert torch.equal(reader.tensor("fc.weight"), weights["fc.weight"])
+    assert info.path.exists() and not list(info.path.parent.glob(".*.tmp"))

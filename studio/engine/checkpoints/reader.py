@@ -26,6 +26,7 @@ from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.info import NAME_PATTERN
 from studio.engine.checkpoints.pytorch_file import extract_state_dict, load_pytorch_file
 from studio.engine.checkpoints.weights_file import ORDER_KEY
+from studio.engine.filenames import shown_name, utf8_path
 from studio.engine.jsonio import parse_json
 
 SAFETENSORS_DTYPES = {
@@ -103,7 +104,8 @@ class CheckpointReader(ABC):
 class SafetensorsReader(CheckpointReader):
     def __init__(self, path: Path) -> None:
         try:
-            self._handle = safe_open(str(path), "pt")
+            with utf8_path(path) as name:  # (safetensors opens only UTF-8 paths)
+                self._handle = safe_open(name, "pt")
             metadata = dict(self._handle.metadata() or {})
             entries = {}
             for name in _ordered(self._handle.keys(), metadata.pop(ORDER_KEY, None), path):
@@ -220,7 +222,7 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 def _unreadable_safetensors(path: Path, exc: Exception) -> str:
     """One sentence for a safetensors file its parser refused (the Rust parser stops at 128 levels)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text, path = shown_name(" ".join(str(exc).split()) or type(exc).__name__), shown_name(path)
     if "recursion limit" in text:
         return (f"{path} is not a readable safetensors file: its header is nested too deeply to be "
                 "a checkpoint's")

@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save, save_file
 
 from studio.engine.atomic import atomic_write
 from studio.engine.checkpoints.errors import CheckpointError
+from studio.engine.filenames import is_utf8
 
 ORDER_KEY = "tensor_order"
 
@@ -48,4 +49,9 @@ def save_weights(path: str | os.PathLike, weights: dict[str, torch.Tensor],
     safetensors does not keep the order of tensors; it is recorded in the ``tensor_order`` metadata.
     """
     tensors = storable(weights)
-    save_file(tensors, str(path), metadata={**(metadata or {}), ORDER_KEY: json.dumps(list(tensors))})
+    metadata = {**(metadata or {}), ORDER_KEY: json.dumps(list(tensors))}
+    if is_utf8(path):
+        save_file(tensors, str(path), metadata=metadata)
+    else:  # safetensors opens only UTF-8 paths: the bytes are written here
+        with open(path, "wb") as handle:
+            handle.write(save(tensors, metadata=metadata))
