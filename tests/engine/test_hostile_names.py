@@ -147,3 +147,6 @@ def test_checkpoints_in_a_folder_whose_name_is_not_utf8(tmp_path):
         assert reader.names() == ["fc.weight", "fc.bias"]
         assert torch.equal(reader.tensor("fc.weight"), weights["fc.weight"])
     assert info.path.exists() and not list(info.path.parent.glob(".*.tmp"))
+    done = subprocess.run([sys.executable, "-m", "studio", "ckpt", "show", str(folder), "--no-stats"],
+                          capture_output=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 0 and done.stdout.startswith(os.fsencode(tmp_path) + b"/run\\udcff/"), done
