@@ -12,7 +12,7 @@
    runs of each, alternated; the best of each is shown).
 3. The spec and checkpoint fuzzers run with ``--fuzz-examples`` examples each.
 4. ``--hostile-json`` random documents (nesting up to 20,000 levels, truncated, bytes flipped) for
-   every JSON reader, and hostile sidecars/safetensors metadata through ``studio ckpt``: only one-line
+   every JSON reader, and as the newest sidecar of a run under ``studio ckpt show``: only one-line
    StudioErrors. ``--odd-names`` images, a third named with random bytes that are not UTF-8, train an
    epoch with ``studio train``: every image used, the split read back finds them all.
 """
