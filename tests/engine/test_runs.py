@@ -91,3 +91,52 @@ def test_tensorboard_files_read_back(tmp_path):
     losses = [e.value for e in events.Scalars("train/loss")]
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert losses == pytest.approx([r["loss"] for r in records if r["kind"] == "step"], rel=1e-6)
+
+
+def test_records_keep_the_last_record_of_each_step_after_resumes(tmp_path):
+    writer = RunWriter(tmp_path)
+    log = [{"kind": "step", "step": s} for s in (1, 2, 3, 4)] + [{"kind": "eval", "step": 4}]
+    log += [{"kind": "step", "step": 5}, {"kind": "resume", "step": 3}]  # killed at 5, checkpoint 3
+    log += [{"kind": "step", "step": 4, "again": 1}, {"kind": "step", "step": 5, "again": 1},
+            {"kind": "resume", "step": 4}, {"kind": "step", "step": 5, "again": 2}]
+    for record in log:
+        writer.log_metrics(record)
+    writer.close()
+    reader = RunReader(tmp_path)
+    assert len(reader.read_metrics()[0]) == len(log)  # the raw file keeps everything (followers use it)
+    assert reader.records() == [
+        {"kind": "step", "step": 1}, {"kind": "step", "step": 2}, {"kind": "step", "step": 3},
+        {"kind": "resume", "step": 3}, {"kind": "step", "step": 4, "again": 1},
+        {"kind": "resume", "step": 4}, {"kind": "step", "step": 5, "again": 2}]
+
+
+def test_hostile_metrics_lines_are_skipped(tmp_path):
+    lines = [b"[" * 10_000, b'"text"', b"\x80\x81", b'{"kind": "step", "step": 1}']
+    (tmp_path / "metrics.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    (tmp_path / "status.json").write_bytes(b"[" * 10_000)
+    reader = RunReader(tmp_path)
+    assert reader.records() == [{"kind": "step", "step": 1}] and reader.status() is None
+
+
+def test_a_resumed_run_shows_each_step_once_in_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from studio.engine.checkpoints import CheckpointStore
+    from studio.engine.checkpoints.store import _delete
+
+    folder = make_image_folder(tmp_path / "images", classes=2, per_class=8, size=8)
+    config = tiny_config(folder, steps=6, checkpoint={"every_steps": 2, "keep_last": 10})
+    run = tmp_path / "run"
+    Trainer(tiny_cnn(2, 8), config, run_dir=run).run()
+    store = CheckpointStore(run / "checkpoints")
+    _delete("ckpt-000000006", store.directory)  # as if killed after step 6 was logged, before its save
+    time.sleep(1.1)  # TensorBoard orders event files by their names' timestamps
+    Trainer(tiny_cnn(2, 8), config, resume=run).run()  # redoes steps 5 and 6
+    steps = [r["step"] for r in RunReader(run).read_metrics()[0] if r["kind"] == "step"]
+    assert steps == [1, 2, 3, 4, 5, 6, 5, 6]
+    events = EventAccumulator(str(run))
+    events.Reload()
+    assert [e.step for e in events.Scalars("train/loss")] == [1, 2, 3, 4, 5, 6]
+    records = RunReader(run).records()
+    assert [e.value for e in events.Scalars("train/loss")] == pytest.approx(
+        [r["loss"] for r in records if r["kind"] == "step"], rel=1e-6)
