@@ -234,6 +234,37 @@ def unfinished_writes(run: Path) -> list[str]:
     return sorted(temps | set(leftovers(run)))
 
 
+class CodeRunner:
+    """Pickled, it runs ``touch MARKER`` when unpickled: what a hostile file would hold."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def plant_pickle(path: Path, marker: Path, kind: str = "zip") -> None:
+    """Replace ``path`` by a pickle that would create ``marker``: in torch's zip format (``zip``, what
+    ``torch.save`` writes) or as a bare pickle (``legacy``, as PyTorch before 1.6 and plain pickle)."""
+    import pickle
+
+    import torch
+
+    payload = {"step": CodeRunner(marker), "state_dict": {"w": CodeRunner(marker)}}
+    if kind == "zip":
+        torch.save(payload, path)
+    else:
+        path.write_bytes(pickle.dumps(payload, protocol=2))
+
+
+def run_folder_files(run: Path) -> list[Path]:
+    """Every file of a run folder (its newest checkpoint's files first)."""
+    newest = CheckpointStore(run / "checkpoints").latest()
+    first = [newest.path, newest.path.with_name(f"{newest.name}.state.pt"), newest.sidecar]
+    return first + sorted(p for p in run.rglob("*") if p.is_file() and p not in first)
+
+
 BROKEN_KINDS = ("truncated", "zero-byte", "not an image", "random bytes", "html named .png")
 
 
