@@ -78,27 +78,28 @@ class EdgeItem(QGraphicsPathItem):
 
     def set_label(self, text: str) -> None:
         if text != self.label:
-            self.label = text
-            self.update_path()
+            self.update_path(text)
 
     def set_highlighted(self, on: bool) -> None:
         if on != self.highlighted:
             self.highlighted = on
             self.update()
 
-    def update_path(self) -> None:
+    def update_path(self, label: str | None = None) -> None:
+        """Route the path again (an end moved) and place the label (``label``: a new text)."""
+        label = self.label if label is None else label
         start, end = self.src.output_anchor(), self.dst.input_anchor(self.edge.port)
-        self._end = end
         scene = self.scene()
         path = routed(start, end, self._blockers if scene is not None else None)
-        self.prepareGeometryChange()
-        self.setPath(path)
-        if self.label:
-            width = QFontMetricsF(style.fonts()[2]).horizontalAdvance(self.label) + 10
+        if label:
+            width = QFontMetricsF(style.fonts()[2]).horizontalAdvance(label) + 10
             middle = path.pointAtPercent(0.5)
-            self._label_rect = QRectF(middle.x() - width / 2, middle.y() - 7, width, 14)
+            label_rect = QRectF(middle.x() - width / 2, middle.y() - 7, width, 14)
         else:
-            self._label_rect = QRectF()
+            label_rect = QRectF()
+        self.prepareGeometryChange()  # while boundingRect() is still the old one: that area is repainted
+        self.label, self._label_rect, self._end = label, label_rect, end
+        self.setPath(path)
 
     def _blockers(self, rect: QRectF) -> list:
         """Node items other than this edge's ends inside ``rect``."""
