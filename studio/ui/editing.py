@@ -6,6 +6,7 @@ views show it in the status line. Tests and keyboard actions use the same method
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from studio.engine.errors import SpecError
@@ -29,8 +30,10 @@ from studio.engine.spec.edits import (
 from studio.engine.spec.grouping import group_ops, ungroup_ops, unroll_ops
 from studio.engine.spec.layout import ROW_HEIGHT, layered_positions
 from studio.engine.spec.model import Edge, Graph, Node, Scope, check_id
+from studio.engine.spec.placement import Box, free_position, graph_boxes, insert_placement
 from studio.engine.templates import create_template
 from studio.ui.commands import (
+    MacroCommand,
     MoveCommand,
     RemoveBlockCommand,
     RenameCommand,
@@ -49,6 +52,10 @@ class GraphEditor:
 
     def __init__(self, document: ProjectDocument, block: str | None = None) -> None:
         self.document, self.block = document, block
+        self.measure: Callable[[], dict[str, Box]] | None = None  # the canvas's node boxes, by id
+
+    def _boxes(self) -> dict[str, Box]:
+        return graph_boxes(self.graph, self.measure() if self.measure is not None else None)
 
     @property
     def spec(self):
@@ -77,8 +84,9 @@ class GraphEditor:
         return Node(fresh_id(self.graph, kind), kind, {}, pos)
 
     def add(self, kind: str, pos: Point, after: str | None = None) -> str:
-        """Add a layer (connected from node ``after`` when given); returns its id."""
-        node = self.new_node(kind, pos)
+        """Add a layer at ``pos``, or the nearest spot where it covers no other (connected from node
+        ``after`` when given); returns its id."""
+        node = self.new_node(kind, free_position(pos, self._boxes().values()))
         ops: list[Op] = [AddNode(node)]
         if after is not None and after in self.graph.nodes and has_output(self.graph.nodes[after]):
             port = free_port(self.spec, node, self.block)
@@ -122,9 +130,16 @@ class GraphEditor:
         self._push_ops([Connect(edge)], f"Connect {edge.src} → {edge.dst}")
 
     def insert_on_edge(self, kind: str, edge: Edge, pos: Point) -> str:
-        """Add a layer into connection ``edge``; returns its id."""
+        """Add a layer into connection ``edge`` (dropped at ``pos``); the nodes below move to make room
+        for it, in the same undo step. Returns its id."""
         node = self.new_node(kind, pos)
-        self._push_ops(insert_on_edge_ops(self.spec, edge, node, self.block), f"Insert {node.id}")
+        ops = insert_on_edge_ops(self.spec, edge, node, self.block)
+        node.pos, moves = insert_placement(self.graph, edge, pos, self.measure() if self.measure else None)
+        insert = ops_command(self.spec, ops, self.block, f"Insert {node.id}")
+        if moves:
+            moved = {node_id: (self.graph.nodes[node_id].pos, new) for node_id, new in moves.items()}
+            insert = MacroCommand(f"Insert {node.id}", [insert, MoveCommand(self.spec, moved, self.block)])
+        self.document.push(insert)
         return node.id
 
     def move(self, moves: dict[str, tuple[Point, Point]]) -> None:

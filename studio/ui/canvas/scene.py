@@ -45,6 +45,7 @@ class CanvasScene(SceneGestures, QGraphicsScene):
         super().__init__(parent)
         self.document, self.block = document, block
         self.editor = GraphEditor(document, block)
+        self.editor.measure = self.node_boxes
         self.colors = canvas_colors()
         self.nodes: dict[str, NodeItem] = {}
         self.node_marks: dict[str, tuple[str, ...]] = {}  # node id -> marks (see set_node_marks)
@@ -320,6 +321,14 @@ class CanvasScene(SceneGestures, QGraphicsScene):
                 port = free_port(self.spec, self.graph.nodes[item.node_id], self.block)
                 return item.in_ports.get(port) if port else None
         return None
+
+    def node_boxes(self) -> dict[str, tuple[float, float, float, float]]:
+        """Each node's body as drawn (left, top, width, height): an expanded node is taller."""
+        boxes = {}
+        for node_id, item in self.nodes.items():
+            rect = item.mapRectToScene(item.body_rect())
+            boxes[node_id] = (rect.left(), rect.top(), rect.width(), rect.height())
+        return boxes
 
     def nodes_rect(self) -> QRectF:
         """The area the nodes cover (for fit to view)."""
