@@ -7,6 +7,7 @@ and the program exits (no display needed: `studio.cli.gui` falls back to Qt's of
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from PySide6.QtWidgets import QApplication
 
 from studio.engine.errors import StudioError
 from studio.engine.project import load_project
+from studio.ui.workers import join_jobs
 
 SCREENSHOT_SIZE = (1440, 900)
+JOIN_SECONDS = 120.0  # for background work to end after the window closed
 
 
 def create_app() -> QApplication:
@@ -51,10 +54,24 @@ def run_app(args) -> int:
         window.open_run(args.run, args.panel if args.screenshot else None)
     if args.screenshot:
         save_screenshot(window, args.screenshot, args.panel)
-        return 0
+        return end_background_work(0)
     window.show()
     window.offer_recovery()
-    return app.exec()
+    code = app.exec()
+    return end_background_work(code)
+
+
+def end_background_work(code: int) -> int:
+    """After the event loop: wait for the background jobs (the panels asked theirs to stop when the
+    window closed). One still running after JOIN_SECONDS is named and the process ends without the
+    interpreter's clean-up, which would abort inside it."""
+    left = join_jobs(JOIN_SECONDS)
+    if not left:
+        return code
+    print(f"studio: warning: background work still running at exit, not waited for: {', '.join(left)}",
+          file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(code)
 
 
 def save_screenshot(window, path: str | Path, panel: str = "canvas") -> Path:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal
 from studio.engine.errors import StudioError
 
 Report = Callable[[Any], None]
+_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()  # of every Job started
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Job(QObject):
             raise RuntimeError(f"job {self.name} was already started")
         MainThreadGC.install()
         self._thread = threading.Thread(target=self._run, name=f"studio-{self.name}", daemon=True)
+        _THREADS.add(self._thread)
         self._timer.start()
         self._thread.start()
 
@@ -125,6 +129,17 @@ class Job(QObject):
             self._timer.stop()
             kind, value = self._outcome
             (self.sigFinished if kind == "finished" else self.sigFailed).emit(value)
+
+
+def join_jobs(timeout: float) -> list[str]:
+    """Wait for the thread of every job still running, at most ``timeout`` seconds in all; the names of
+    those still running then. The application calls it once its event loop has ended: a thread still
+    inside torch when the interpreter exits aborts the process ("terminate called without an active
+    exception", exit 134). Stopping the work is its owner's part (a panel's ``confirm_close``)."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_THREADS):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return sorted(thread.name for thread in list(_THREADS) if thread.is_alive())
 
 
 def lower_priority(nice: int) -> bool:
