@@ -39,7 +39,7 @@ def test_train_button_trains_plots_and_fills_the_results(qtbot, tmp_path):
     true, guess = np.unravel_index(np.argmax(matrix), matrix.shape)
     panel.results.confusion.sigCellChosen.emit(int(true), int(guess))
     assert panel.results.gallery.count() == matrix[true, guess]
-    path = panel.results.gallery.item(0).data(Qt.ItemDataRole.UserRole)
+    path = panel.results.gallery.path_of(panel.results.gallery.item(0))
     assert path in predictions.paths and f"c{true}" in path
     assert panel.results.per_class.rowCount() == 3
 

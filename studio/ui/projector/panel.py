@@ -7,6 +7,7 @@ All computing is the engine's, in a background :class:`Job`; the panel only show
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QApplication, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QSplitter, QVBoxLayout, QWidget
 
 from studio.engine.errors import StudioError
 from studio.engine.projector import Cancelled, Embedding, NeighbourIndex, Projection
@@ -32,6 +33,7 @@ from studio.ui.projector.sidebar import Sidebar
 from studio.ui.projector.source import LiveModel
 from studio.ui.projector.sprites import SpriteSheet
 from studio.ui.projector.viewer import ViewArea
+from studio.ui.scrolling import VerticalScroll
 from studio.ui.workers import Job, JobFailure
 
 PRELOAD_AFTER_MS = 1500  # after the window came up: importing openTSNE must not slow the start
@@ -48,10 +50,7 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self.form = SetupForm()
         self.view = ViewArea()
         self.side = Sidebar()
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(280)
+        scroll = VerticalScroll(self.form)  # as wide as the form needs: no sideways scrolling
         splitter = QSplitter()
         splitter.addWidget(scroll)
         splitter.addWidget(self.view)
@@ -251,7 +250,7 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
 
     def _show_problem(self, text: str) -> None:
         self.form.show_progress("", 0.0)
-        self.form.status.setText(f"<span style='color:#c0392b'>{text}</span>")
+        self.form.status.setText(f"<span style='color:#c0392b'>{html.escape(text, quote=False)}</span>")
 
 
 def create_panel(window) -> ProjectorPanel:

@@ -12,13 +12,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.engine.data import AugmentConfig, DataConfig, ImageData, prepare_image_data
+from studio.ui.scrolling import VerticalScroll
 from studio.ui.training.augment_preview import AugmentPreview
 from studio.ui.training.data_form import DataForm
 from studio.ui.training.messages import MessageBar, advise
@@ -63,14 +63,12 @@ class DataPage(QWidget):
         QVBoxLayout(preview_box).addWidget(self.preview)
         left_layout.addWidget(preview_box)
         left_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setMinimumWidth(300)
+        scroll = VerticalScroll(left)  # never narrower than the form: nothing cut, no sideways scrolling
         splitter = QSplitter()
         splitter.addWidget(scroll)
         splitter.addWidget(self.report_view)
-        splitter.setSizes([480, 700])
+        splitter.setStretchFactor(1, 1)  # the form keeps its width, the report takes the rest
+        splitter.setSizes([440, 700])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.messages)

@@ -14,13 +14,11 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, Signal
 from PySide6.QtWidgets import (
     QApplication,
-    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -42,6 +40,7 @@ from studio.engine.training import (
 )
 from studio.engine.training.fields import to_plain
 from studio.engine.training.session import input_shape_of
+from studio.ui.scrolling import VerticalScroll
 from studio.ui.training import project_settings as ps
 from studio.ui.training.curves import CurvesView
 from studio.ui.training.data_page import DataPage
@@ -90,10 +89,7 @@ class TrainingPanel(QWidget):
         self.runs_list = RunsList()
         self.runs = RunsPane(self.runs_list, self)
         self.tabs = QTabWidget()
-        settings_scroll = QScrollArea()  # the form is wide: it scrolls rather than widen the window
-        settings_scroll.setWidgetResizable(True)
-        settings_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        settings_scroll.setWidget(self.settings_form)
+        settings_scroll = VerticalScroll(self.settings_form)  # up and down only: its boxes reflow
         for widget, title in ((self.data_page, "Data"), (settings_scroll, "Settings"),
                               (self.curves, "Curves"), (self.results, "Results")):
             self.tabs.addTab(widget, title)
@@ -117,7 +113,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(runs_box)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([400, 1040])
+        splitter.setSizes([370, 1040])  # the run names elide in the middle; the pages need the room
         layout = QVBoxLayout(self)
         layout.addWidget(self.messages)
         layout.addLayout(controls)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHeaderView,
     QLabel,
-    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.filenames import shown_name
+from studio.ui.scrolling import VerticalScroll
 from studio.ui.training.layouts import column
 from studio.ui.training.plot_style import style_plot, style_widget
 
@@ -124,9 +124,7 @@ class ReportView(QWidget):
         self._thumb_grid = QGridLayout(self.thumbs)
         self._thumb_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._thumb_grid.setSpacing(3)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.thumbs)
+        scroll = VerticalScroll(self.thumbs)  # a row of thumbnails per class, scrolled up and down
         self.skipped = QTableWidget(0, 2)
         self.skipped.setHorizontalHeaderLabels(["skipped file", "reason"])
         self.skipped.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # both fit
@@ -134,20 +132,19 @@ class ReportView(QWidget):
         self.skipped.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.skipped.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.skipped.verticalHeader().hide()
+        self.skipped.hide()  # until a file was skipped
         self.skipped_title = QLabel("Skipped files: none")
+        self.skipped_title.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         top = QSplitter()
         top.addWidget(column(self.source, self.summary, self.warnings, stretch_last=False))
         top.addWidget(self.chart)
         top.setSizes([330, 330])
         self.summary.setMinimumWidth(160)
-        bottom = QSplitter()
-        bottom.addWidget(column(QLabel("Samples per class (as the model sees them)"), scroll))
-        bottom.addWidget(column(self.skipped_title, self.skipped))
-        bottom.setSizes([400, 260])
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter = QSplitter(Qt.Orientation.Vertical)  # stacked: each part has the report's width
         splitter.addWidget(top)
-        splitter.addWidget(bottom)
-        splitter.setSizes([260, 440])
+        splitter.addWidget(column(QLabel("Samples per class (as the model sees them)"), scroll))
+        splitter.addWidget(column(self.skipped_title, self.skipped))
+        splitter.setSizes([240, 300, 140])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -196,6 +193,7 @@ class ReportView(QWidget):
 
     def _skipped(self, skipped: list[dict[str, str]]) -> None:
         self.skipped_title.setText(f"Skipped files: {len(skipped)}" if skipped else "Skipped files: none")
+        self.skipped.setVisible(bool(skipped))
         self.skipped.setRowCount(len(skipped))
         for row, entry in enumerate(skipped):
             path, reason = (shown_name(str(entry.get(key, ""))) for key in ("path", "reason"))

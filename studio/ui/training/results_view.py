@@ -52,6 +52,7 @@ class ResultsView(QWidget):
         self.predictor.sigProgress.connect(self.sigProgress)
         self.title = QLabel("No results yet: they appear after the first validation.")
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)  # escaped once where it is set
         self.predict_button = QPushButton("Show images per cell")
         self.predict_button.setToolTip("Run the best checkpoint on the validation images to see which image "
                                        "landed in which cell")
@@ -62,6 +63,7 @@ class ResultsView(QWidget):
         self.confusion.sigCellChosen.connect(self.show_cell)
         self.per_class = PerClassTable()
         self.gallery_title = QLabel("Misclassified images")
+        self.gallery_title.setWordWrap(True)  # a long title must not narrow the confusion matrix
         self.all_wrong = QPushButton("All misclassified")
         self.all_wrong.clicked.connect(self.show_misclassified)
         self.gallery = Gallery()
@@ -77,7 +79,9 @@ class ResultsView(QWidget):
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([560, 520])
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)

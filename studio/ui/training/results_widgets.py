@@ -10,6 +10,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHeaderView,
     QListWidget,
     QListWidgetItem,
     QTableWidget,
@@ -45,6 +46,12 @@ class ConfusionView(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.cellClicked.connect(lambda row, col: self.sigCellChosen.emit(row, col))
         self.matrix = np.zeros((0, 0), np.int64)
+        columns = self.horizontalHeader()  # every column in view: names elided in the middle, whole in
+        columns.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # their tooltips
+        columns.setMinimumSectionSize(28)
+        columns.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.verticalHeader().setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.verticalHeader().setMaximumWidth(140)
 
     def set_matrix(self, matrix: np.ndarray, class_names: tuple[str, ...] | list[str]) -> None:
         self.matrix = np.asarray(matrix, np.int64)
@@ -53,9 +60,12 @@ class ConfusionView(QTableWidget):
         self.clear()
         self.setRowCount(n)
         self.setColumnCount(n)
-        short = [name[:10] for name in class_names]
-        self.setHorizontalHeaderLabels(short)
-        self.setVerticalHeaderLabels([f"{name}" for name in class_names])
+        for index, name in enumerate(class_names):
+            for header, setter, role in (("predicted", self.setHorizontalHeaderItem, "column"),
+                                         ("true", self.setVerticalHeaderItem, "row")):
+                item = QTableWidgetItem(name)
+                item.setToolTip(f"{header} {name} (this {role})")
+                setter(index, item)
         totals = self.matrix.sum(1)
         for i in range(n):
             for j in range(n):
@@ -70,10 +80,7 @@ class ConfusionView(QTableWidget):
                     item.setForeground(QColor("white"))
                 item.setToolTip(f"true {class_names[i]}, predicted {class_names[j]}: {count} ({share:.0%})")
                 self.setItem(i, j, item)
-        self.resizeColumnsToContents()
         self.resizeRowsToContents()
-        for col in range(n):
-            self.setColumnWidth(col, max(self.columnWidth(col), 40))
         for row in range(n):
             self.setRowHeight(row, max(self.rowHeight(row), 28))
 
@@ -88,7 +95,10 @@ class PerClassTable(QTableWidget):
         self.setHorizontalHeaderLabels(self.COLUMNS)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()
-        self.horizontalHeader().setStretchLastSection(True)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the class name takes what is left
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setSortingEnabled(True)
 
     def set_values(self, class_names, precision, recall, f1, support) -> None:
@@ -96,7 +106,9 @@ class PerClassTable(QTableWidget):
         self.setRowCount(len(class_names))
         for row, name in enumerate(shown_name(name) for name in class_names):
             values = [precision[row], recall[row], f1[row], support[row] if support is not None else None]
-            self.setItem(row, 0, QTableWidgetItem(name))
+            name_item = QTableWidgetItem(name)
+            name_item.setToolTip(name)
+            self.setItem(row, 0, name_item)
             for col, value in enumerate(values, start=1):
                 item = QTableWidgetItem()
                 if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -106,7 +118,6 @@ class PerClassTable(QTableWidget):
                 else:
                     item.setData(Qt.ItemDataRole.DisplayRole, int(value))
                 self.setItem(row, col, item)
-        self.resizeColumnsToContents()
         self.setSortingEnabled(True)
         self.sortItems(0, Qt.SortOrder.AscendingOrder)
 
@@ -127,10 +138,14 @@ class Gallery(QListWidget):
         self._paths: list[str] = []  # the real file names (Qt would mangle names that are not UTF-8)
         self.itemActivated.connect(self._show_larger)
 
+    def path_of(self, item: QListWidgetItem) -> str:
+        """The real file name of the image ``item`` shows."""
+        return self._paths[item.data(Qt.ItemDataRole.UserRole)]
+
     def _show_larger(self, item: QListWidgetItem) -> None:
         if self.preview is not None:
             self.preview.close()
-        self.preview = ImagePreview(self._paths[item.data(Qt.ItemDataRole.UserRole)], item.toolTip(), self)
+        self.preview = ImagePreview(self.path_of(item), item.toolTip(), self)
         self.preview.show()
 
     def show_images(self, predictions: Predictions, indices: np.ndarray) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
+    QHeaderView,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -20,6 +21,7 @@ from studio.ui.training.progress_view import duration_text
 from studio.ui.training.run_watch import WatchedRun
 
 COLUMNS = ("run", "status", "best val acc", "duration", "steps", "tags")
+HEADERS = ("run", "status", "best\nval acc", "duration", "steps", "tags")  # two lines: a narrow column
 STATUS_TEXT = {"preparing": "preparing", "running": "running", "paused": "paused", "finished": "finished",
                "failed": "failed"}
 
@@ -54,10 +56,18 @@ class RunsList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setHeaderLabels(HEADERS)
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setToolTip("Select several runs (Ctrl/Shift) to overlay their curves")
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "small_cnn-2026…-170802": the end differs
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name takes what is left
+        header.setMinimumSectionSize(40)
+        self.tree.headerItem().setToolTip(2, "best validation accuracy of the run")
+        self.tree.setColumnHidden(COLUMNS.index("tags"), True)  # until a run has tags
         self.tree.itemSelectionChanged.connect(lambda: self.sigSelection.emit(self.selected()))
         self._items: dict[Path, QTreeWidgetItem] = {}
         self.open_button = QPushButton("Open run…")
@@ -95,7 +105,6 @@ class RunsList(QWidget):
     def update_run(self, run: WatchedRun) -> None:
         """Add or refresh the row of ``run``."""
         item = self._items.get(run.path)
-        resize = item is None or item.text(0) != run.name
         if item is None:
             item = QTreeWidgetItem()
             item.setData(0, Qt.ItemDataRole.UserRole, run.path)
@@ -107,19 +116,13 @@ class RunsList(QWidget):
         values = (run.name, status_text(run), f"{best:.1%}" if best is not None else "–",
                   duration_text(duration) if duration is not None else "–",
                   f"{status.step:,}" if status else "–", ", ".join(run.labels.tags))
-        grown = [col for col, text in enumerate(values) if len(text) > len(item.text(col))]
         for col, text in enumerate(values):
             item.setText(col, text)
-        item.setToolTip(0, str(run.path))
+        item.setToolTip(0, f"{run.name}\n{run.path}")
         for col in range(1, 5):
             item.setTextAlignment(col, Qt.AlignmentFlag.AlignCenter)
-        if resize:  # a new or renamed run: every column as wide as it needs, no horizontal scrolling
-            for col in range(len(COLUMNS)):
-                self.tree.resizeColumnToContents(col)
-            return
-        for col in grown:  # e.g. "finished (stopped)": shown whole, not elided
-            if col and self.tree.columnWidth(col) < self.tree.sizeHintForColumn(col):
-                self.tree.resizeColumnToContents(col)
+        tagged = any(item.text(COLUMNS.index("tags")) for item in self._items.values())
+        self.tree.setColumnHidden(COLUMNS.index("tags"), not tagged)
 
     def remove_run(self, path: Path) -> None:
         item = self._items.pop(path, None)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -31,10 +30,20 @@ from studio.engine.training import TrainConfig
 from studio.engine.training.config import OPTIMIZERS, SCHEDULES
 from studio.engine.training.device import list_devices
 from studio.engine.training.fields import ConfigError
+from studio.ui.scrolling import ReflowGrid
 from studio.ui.training.boxes import float_box, int_box
 from studio.ui.training.messages import MessageBar
 from studio.ui.training.presets import PresetStore
 from studio.ui.training.schedule_plot import SchedulePlot
+
+
+def row_of(*widgets: QWidget) -> QHBoxLayout:
+    """``widgets`` side by side, the spare width after them."""
+    layout = QHBoxLayout()
+    for widget in widgets:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    return layout
 
 
 def gui_threads() -> int:
@@ -89,10 +98,14 @@ class SettingsForm(QWidget):
         self.device = QComboBox()
         for value, text in list_devices():
             self.device.addItem(text, value)
+            self.device.setItemData(self.device.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        self.device.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device.setMinimumContentsLength(18)  # long GPU names must not widen the page
         self.amp = QComboBox()
         self.amp.addItems(["auto", "on", "off"])
         self.seed = int_box(0, 2**31 - 1)
-        self.threads = int_box(0, 1024, off=f"auto ({gui_threads()}: all cores but one, for the window)")
+        self.threads = int_box(0, 1024, off=f"auto ({gui_threads()}: all cores but one)")
+        self.threads.setToolTip("Torch threads of a run; auto leaves one core to the window")
         self._build()
         self._reload_presets()
         self.set_config(TrainConfig())
@@ -139,12 +152,8 @@ class SettingsForm(QWidget):
         sform.addRow(self.schedule_plot)
         budget = QGroupBox("Budget and batches")
         bform = QFormLayout(budget)
-        epochs = QHBoxLayout()
-        epochs.addWidget(self.by_epochs)
-        epochs.addWidget(self.epochs)
-        epochs.addWidget(self.by_steps)
-        epochs.addWidget(self.steps)
-        bform.addRow("train for", epochs)
+        bform.addRow("train for", row_of(self.by_epochs, self.epochs))  # a row each: the box stays narrow
+        bform.addRow("", row_of(self.by_steps, self.steps))
         bform.addRow("batch size", self.batch_size)
         bform.addRow("validate every (steps)", self.eval_every)
         bform.addRow("log every (steps)", self.log_every)
@@ -153,24 +162,26 @@ class SettingsForm(QWidget):
         cform.addRow("every (steps)", self.ckpt_steps)
         cform.addRow("every (seconds)", self.ckpt_seconds)
         cform.addRow("keep last", self.keep_last)
-        cform.addRow(QLabel("Also saved: after each validation (when no cadence is set), the best, at the "
-                            "end and on stop."))
+        also = QLabel("Also saved: after each validation (when no cadence is set), the best, at the end and "
+                      "on stop.")
+        also.setWordWrap(True)
+        cform.addRow(also)
         device = QGroupBox("Device")
         dform = QFormLayout(device)
         dform.addRow("device", self.device)
         dform.addRow("mixed precision", self.amp)
         dform.addRow("CPU threads", self.threads)
         dform.addRow("seed", self.seed)
-        grid = QGridLayout()
-        grid.addWidget(optimizer, 0, 0)
-        grid.addWidget(schedule, 0, 1, 2, 1)
-        grid.addWidget(budget, 1, 0)
-        grid.addWidget(checkpoints, 2, 0)
-        grid.addWidget(device, 2, 1)
+        self.boxes = ReflowGrid()  # two columns, or one where two do not fit
+        self.boxes.place(optimizer, 0, 0)
+        self.boxes.place(schedule, 0, 1, 2)
+        self.boxes.place(budget, 1, 0)
+        self.boxes.place(checkpoints, 2, 0)
+        self.boxes.place(device, 2, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.messages)
         layout.addLayout(presets)
-        layout.addLayout(grid)
+        layout.addWidget(self.boxes)
         layout.addStretch(1)
 
     def _inputs(self) -> list[QWidget]:
