@@ -14,8 +14,10 @@ from studio.engine.templates import create_template
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, qapp):
-    """QSettings and the recovery folder live in this test's tmp_path, never the user's."""
+def isolated_settings(tmp_path, qapp, monkeypatch):
+    """QSettings, the recovery folder and the data folder (runs of untitled projects) live in this
+    test's tmp_path, never the user's nor another test's (test mode puts them under $HOME/.qttest)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     QStandardPaths.setTestModeEnabled(True)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
