@@ -15,14 +15,35 @@
    every JSON reader, and as the newest sidecar of a run under ``studio ckpt show``: only one-line
    StudioErrors. ``--odd-names`` images, a third named with random bytes that are not UTF-8, train an
    epoch with ``studio train``: every image used, the split read back finds them all.
+5. A full disk (real tmpfs mounts; skipped where mounting is not permitted): a checkpoint save runs out
+   of space at each of its files (``--disk-rounds`` times each); `studio train` fills disks of
+   ``--disk-rounds`` sizes itself; then a disk that stays full whatever is freed (even status.json
+   cannot be written). Each ends in one `studio: error:` line saying the disk is full and naming the
+   last good checkpoint, leaves no temp or sidecar-less file, and resumes once there is room.
+6. Readers of a live run: listing and loading checkpoints for ``--reader-seconds`` while a writer rotates
+   them (keep last 2), and `studio eval --watch` on a run that keeps only its last checkpoint.
+7. Two writers: ``--writers`` second `studio train` processes (new run and ``--resume``) into a folder
+   being written, each refused at once naming the owner; a killed writer's lock is taken over.
+8. A code-running pickle planted in every file of a run folder (weights, state, sidecar, the run's JSON
+   files, metrics, log): `train --resume`, `eval`, `ckpt ls/show` and `embed` refuse it in one line or
+   do without it, and the code never runs.
+Section 1 also reads the metrics back after the kills: one record per step, the losses of a run never
+interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import io
+import json
 import os
 import random
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,18 +53,31 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import torch  # noqa: E402
 from figures import Figures, add_json_option  # noqa: E402
 
+from studio.engine.checkpoints import CheckpointStore  # noqa: E402
+from studio.engine.runs import RunReader  # noqa: E402
 from studio.engine.templates import create_template  # noqa: E402
 from studio.engine.training import EpochEvent, TrainConfig, Trainer  # noqa: E402
 from tests.engine.faults import (  # noqa: E402
+    START_TIMEOUT,
+    DiskHog,
     check_checkpoints_load,
+    fill_disk,
     kill_once,
     make_training_folder,
+    mount_tmpfs,
+    newest_step,
+    plant_pickle,
+    resize_tmpfs,
     resume_to_the_end,
+    run_folder_files,
     seed_broken_folder,
     steps_after_last_resume,
     train_command,
+    unfinished_writes,
+    unmount,
 )
 
 FUZZ_TESTS = ("tests/engine/test_faults_spec_fuzz.py", "tests/engine/test_faults_checkpoint_fuzz.py")
@@ -77,6 +111,20 @@ def kills(count: int, root: Path, figures: Figures) -> None:
                 survived, f"of {count}", target=f"{count} of {count}", passed=survived == count)
     figures.add("final --resume finishes with the step count continued", float(finished), "ok", target="1",
                 passed=finished)
+    records = RunReader(files["run"]).records()
+    raw = len(RunReader(files["run"]).read_metrics()[0])
+    steps = [r["step"] for r in records if r["kind"] == "step"]
+    straight = dict(files, run=root / "straight")
+    done = subprocess.run(train_command(straight, False, "--steps", str(result["step"])), cwd=REPO,
+                          capture_output=True, text=True, timeout=START_TIMEOUT)
+    expected = {r["step"]: r["loss"] for r in RunReader(straight["run"]).records() if r["kind"] == "step"}
+    same = done.returncode == 0 and {r["step"]: r["loss"] for r in records if r["kind"] == "step"} == expected
+    once = steps == list(range(1, result["step"] + 1))
+    print(f"metrics read back: {len(steps)} step records for {result['step']} steps ({raw - len(records)} "
+          f"redone records dropped): {'one per step' if once else 'NOT one per step'}; losses "
+          f"{'equal' if same else 'DIFFER from'} an uninterrupted run's")
+    figures.add(f"metrics after {count} kills: one record per step, losses of an uninterrupted run",
+                float(once and same), "ok", target="1", passed=once and same)
 
 
 def train_folder(root: Path, run_dir: Path) -> tuple[float, float, dict]:
@@ -228,6 +276,319 @@ def odd_names(images: int, root: Path, figures: Figures) -> None:
                 len(renamed & used), f"of {len(renamed):,}", target="all, exit 0", passed=ok)
 
 
+def _one_error_line(code: int, err: str) -> bool:
+    """Exit 1 with exactly one `studio: error:` line and no traceback."""
+    lines = err.splitlines()
+    return code == 1 and len(lines) == 1 and lines[0].startswith("studio: error: ") and "Traceback" not in err
+
+
+def _failed_file(line: str) -> str:
+    """Which file a disk-full message names: state, weights, sidecar, metrics.jsonl, status.json, ..."""
+    found = re.search(r"cannot write (\S+) \(", line)
+    name = Path(found.group(1)).name if found else "?"
+    kinds = ((".state.pt", "checkpoint state"), (".safetensors", "checkpoint weights"), (".json", None))
+    for suffix, kind in kinds:
+        if name.startswith("ckpt-") and name.endswith(suffix):
+            return kind or "checkpoint sidecar"
+    return name if not name.startswith("events.out.tfevents") else "tensorboard events"
+
+
+def _disk_full_run_ok(files: dict, done_code: int, err: str) -> tuple[bool, str]:
+    """The invariants after `studio train` stopped on a full disk; (ok, the file that failed)."""
+    run = files["run"]
+    last = CheckpointStore(run / "checkpoints").latest()
+    line = err.splitlines()[0] if err else ""
+    reader = RunReader(run)
+    ok = (_one_error_line(done_code, err) and "studio: error: the disk is full: cannot write " in line
+          and f"Last good checkpoint: {last.path if last else 'none'}." in line
+          and (_state(run) == "failed" or not reader.is_alive())
+          and unfinished_writes(run) == [] and (run / "metrics.jsonl").read_bytes().endswith(b"\n"))
+    if ok and last is not None:
+        check_checkpoints_load(run)
+    return ok, _failed_file(line)
+
+
+def _state(run: Path) -> str | None:
+    status = RunReader(run).status()
+    return status.state if status is not None else None
+
+
+def disk_full(rounds: int, root: Path, figures: Figures) -> None:
+    disk = root / "disk"
+    if not mount_tmpfs(disk, "1m"):
+        print("disk full: mounting a tmpfs is not permitted here (needs root): skipped")
+        return
+    try:
+        _disk_full_store(rounds, disk, figures)
+        _disk_full_train(rounds, root, disk, figures)
+    finally:
+        unmount(disk)
+
+
+def _disk_full_store(rounds: int, disk: Path, figures: Figures) -> None:
+    """CheckpointStore.save runs out of space at each of its files, ``rounds`` times each."""
+    page, suffixes = 4096, (".state.pt", ".safetensors", ".json")
+    store = CheckpointStore(disk / "ckpt", keep_last=None)
+
+    def save(step: int) -> None:
+        store.save(step, {"w": torch.full((3000,), float(step))},
+                   training_state={"m": torch.full((6000,), float(step)), "step": step})
+
+    save(0)
+    sizes = [os.stat(disk / "ckpt" / f"ckpt-000000000{s}").st_blocks * 512 // page for s in suffixes]
+    clean = failed_right = 0
+    for step in range(1, rounds + 1):
+        for index, suffix in enumerate(suffixes):
+            filler = fill_disk(disk, leave=(sum(sizes[:index]) + sizes[index] - 1) * page)
+            try:
+                save(step)
+                error = None
+            except OSError as exc:
+                error = exc
+            filler.unlink()
+            failed_right += bool(error is not None and error.errno == errno.ENOSPC
+                                 and error.filename == str(disk / "ckpt" / f"ckpt-{step:09d}{suffix}"))
+            names = {p.name for p in (disk / "ckpt").iterdir()}
+            listed = [info.step for info in store.list()]
+            expected = {f"ckpt-{s:09d}{x}" for s in range(step) for x in suffixes}
+            clean += names == expected and listed == list(range(step))
+        save(step)
+    total = rounds * len(suffixes)
+    print(f"disk full in a checkpoint save, at each of its {len(suffixes)} files x {rounds}: {failed_right}/"
+          f"{total} raised ENOSPC naming the file, {clean}/{total} left only the complete checkpoints")
+    figures.add("checkpoint saves out of space at each file: named ENOSPC, nothing half-written", clean,
+                f"of {total}", target=f"{total} of {total}", passed=clean == total == failed_right)
+
+
+def _disk_full_train(rounds: int, root: Path, disk: Path, figures: Figures) -> None:
+    """`studio train` fills tmpfs disks of ``rounds`` sizes, then a disk that stays full (3 runs)."""
+    files = make_training_folder(root / "train")
+    config = json.loads(files["config"].read_text())
+    config["checkpoint"]["keep_last"] = 1000
+    files["config"].write_text(json.dumps(config))
+    where: dict[str, int] = {}
+    good = resumed = 0
+    for index in range(rounds):
+        size = 640 + index * 384 // max(1, rounds - 1) // 4 * 4  # KiB, whole pages: 640 ... 1024
+        resize_tmpfs(disk, f"{size}k")
+        files["run"] = disk / f"run-{index}"
+        done = subprocess.run(train_command(files, resume=False), cwd=REPO, capture_output=True, text=True,
+                              timeout=START_TIMEOUT)
+        ok, failed = _disk_full_run_ok(files, done.returncode, done.stderr)
+        good += ok
+        where[failed] = where.get(failed, 0) + 1
+        print(f"  {size} KiB disk: stopped at step {newest_step(files['run'])} writing {failed}: "
+              f"{'ok' if ok else 'FAILED: ' + done.stderr[-500:]}")
+        shutil.rmtree(files["run"])
+    resize_tmpfs(disk, "4m")
+    hog_good = 0
+    for index in range(3):
+        files["run"] = disk / f"hog-{index}"
+        proc = subprocess.Popen(train_command(files, resume=False), cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        while newest_step(files["run"]) < 2 + index and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        hog = DiskHog(disk)
+        try:
+            _, err = proc.communicate(timeout=START_TIMEOUT)
+        finally:
+            hog.stop()
+        ok, failed = _disk_full_run_ok(files, proc.returncode, err)
+        status = _state(files["run"])
+        target = newest_step(files["run"]) + 2
+        more = subprocess.run(train_command(files, True, "--steps", str(target)), cwd=REPO,
+                              capture_output=True, text=True, timeout=START_TIMEOUT)
+        resumed += more.returncode == 0 and newest_step(files["run"]) == target
+        hog_good += ok
+        print(f"  disk that stays full: failed writing {failed}, status.json says {status}: "
+              f"{'ok' if ok else 'FAILED: ' + err[-500:]}; resumed with room: "
+              f"{'ok' if more.returncode == 0 else 'FAILED: ' + more.stderr[-500:]}")
+        shutil.rmtree(files["run"])
+    spread = ", ".join(f"{name} {count}" for name, count in sorted(where.items()))
+    print(f"studio train filling the disk: {good}/{rounds} stopped cleanly (failed writing: {spread}); "
+          f"disk that stays full: {hog_good}/3, {resumed}/3 resumed once there was room")
+    figures.add(f"studio train on a full disk: one line naming the last good checkpoint, nothing "
+                f"half-written ({spread}; 3 with the disk staying full)", good + hog_good, f"of {rounds + 3}",
+                target=f"{rounds + 3} of {rounds + 3}", passed=good + hog_good == rounds + 3 and resumed == 3)
+
+
+ROTATING_WRITER = """
+import sys, torch
+from studio.engine.checkpoints import CheckpointStore
+store = CheckpointStore(sys.argv[1], keep_last=2)
+step = 0
+while True:
+    store.save(step, {"w": torch.full((20000,), float(step))}, metrics={"step": step},
+               training_state={"step": step, "m": torch.full((5000,), float(step))})
+    if step == 0:
+        print("saving", flush=True)
+    step += 1
+"""
+
+
+def live_readers(seconds: float, root: Path, figures: Figures) -> None:
+    from studio.engine.checkpoints.inspector import list_run
+    from studio.engine.checkpoints.store import CheckpointVanished
+
+    folder = root / "rotating" / "checkpoints"
+    writer = subprocess.Popen([sys.executable, "-c", ROTATING_WRITER, str(folder)], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    listings = loaded = vanished = wrong = 0
+    errors: list[str] = []
+    try:
+        writer.stdout.readline()
+        store = CheckpointStore(folder, keep_last=None)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                infos = list_run(folder.parent)
+            except Exception as exc:  # noqa: BLE001 (counted: what must never happen)
+                errors.append(f"listing: {type(exc).__name__}: {exc}")
+                continue
+            listings += 1
+            for info in infos:
+                try:
+                    weights, state = store.load_weights(info), store.load_training_state(info)
+                except CheckpointVanished:
+                    vanished += 1
+                    continue
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(f"{info.name}: {type(exc).__name__}: {exc}")
+                    continue
+                loaded += 1
+                wrong += not (bool((weights["w"] == info.step).all()) and state["step"] == info.step)
+    finally:
+        writer.kill()
+        writer.wait()
+        writer.stdout.close()
+    for error in errors[:5]:
+        print(f"  {error}")
+    print(f"reading while checkpoints rotate (keep last 2) for {seconds:.0f} s: {listings} listings, "
+          f"{loaded} checkpoints loaded ({wrong} with wrong values), {vanished} pruned while read and "
+          f"skipped, {len(errors)} errors")
+    figures.add(f"errors reading a rotating run ({listings:,} listings, {loaded:,} loads, {vanished} "
+                "skipped as pruned)", len(errors) + wrong, "errors", target="0",
+                passed=not errors and not wrong and listings > 0)
+
+    files = make_training_folder(root / "watch")
+    config = json.loads(files["config"].read_text())
+    config["checkpoint"]["keep_last"] = 1
+    files["config"].write_text(json.dumps(config))
+    trainer = subprocess.Popen(train_command(files, resume=False), cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        while newest_step(files["run"]) < 1 and trainer.poll() is None:
+            time.sleep(0.05)
+        watch = subprocess.run([sys.executable, "-m", "studio", "eval", str(files["run"]), "--watch",
+                                "--data", str(files["data"]), "--device", "cpu", "--timeout",
+                                str(max(5.0, seconds / 2)), "--json"], cwd=REPO, capture_output=True,
+                               text=True, timeout=START_TIMEOUT + seconds)
+    finally:
+        trainer.kill()
+        trainer.wait()
+    scored = len(json.loads(watch.stdout)) if watch.returncode == 0 else 0
+    saved = newest_step(files["run"])
+    ok = watch.returncode == 0 and watch.stderr == "" and scored > 0
+    print(f"studio eval --watch on a run keeping only its last checkpoint: scored {scored} of {saved} "
+          f"checkpoints saved meanwhile, the rest pruned before their turn: "
+          f"{'ok' if ok else 'FAILED: ' + watch.stderr[-1000:]}")
+    figures.add("studio eval --watch while the trainer prunes (keep last 1): exits 0 having scored", scored,
+                "checkpoints", target="exit 0, no error", passed=ok)
+
+
+def two_writers(attempts: int, root: Path, figures: Figures) -> None:
+    files = make_training_folder(root)
+    first = subprocess.Popen(train_command(files, resume=False), cwd=REPO, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    refused, seconds = 0, []
+    try:
+        while newest_step(files["run"]) < 1 and first.poll() is None:
+            time.sleep(0.05)
+        owner = f"is being written by pid {first.pid} on host {socket.gethostname()} since"
+        for index in range(attempts):
+            started = time.perf_counter()
+            done = subprocess.run(train_command(files, resume=index % 2 == 1), cwd=REPO, capture_output=True,
+                                  text=True, timeout=START_TIMEOUT)
+            seconds.append(time.perf_counter() - started)
+            refused += _one_error_line(done.returncode, done.stderr) and owner in done.stderr
+        alive = first.poll() is None
+        before = newest_step(files["run"])
+        time.sleep(1.0)
+        going = newest_step(files["run"]) > before
+    finally:
+        first.send_signal(signal.SIGKILL)  # leaves its lock file: the next writer takes it over
+        first.wait()
+    target = newest_step(files["run"]) + 2
+    takeover = subprocess.run(train_command(files, True, "--steps", str(target)), cwd=REPO,
+                              capture_output=True, text=True, timeout=START_TIMEOUT)
+    took = takeover.returncode == 0 and newest_step(files["run"]) == target
+    median = sorted(seconds)[len(seconds) // 2] if seconds else 0.0
+    print(f"second writers into a folder being written: {refused}/{attempts} refused at once with one line "
+          f"naming the owner (median {median:.1f} s, a process start included); the first went on: "
+          f"{'yes' if alive and going else 'NO'}; after it was killed its lock was taken over: "
+          f"{'yes' if took else 'NO: ' + takeover.stderr[-500:]}")
+    figures.add("second writers refused at once naming the owner (new run and --resume)", refused,
+                f"of {attempts}", target=f"{attempts} of {attempts}, first one undisturbed",
+                passed=refused == attempts and alive and going)
+    figures.add("time to refuse a second writer (process start included)", median, "s")
+    figures.add("lock of a killed writer taken over by --resume", float(took), "ok", target="1", passed=took)
+
+
+def planted_pickles(root: Path, figures: Figures) -> None:
+    """Every file of a small run replaced by a code-running pickle, each command run in this process."""
+    from studio.cli import main as studio
+
+    files = make_training_folder(root / "pristine")
+    config = json.loads(files["config"].read_text())
+    config["steps"] = 3
+    files["config"].write_text(json.dumps(config))
+    done = subprocess.run(train_command(files, resume=False), cwd=REPO, capture_output=True, text=True,
+                          timeout=START_TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    (files["run"] / "labels.json").write_text(json.dumps({"name": "planted", "tags": ["a"]}))
+    targets = run_folder_files(files["run"])
+    cases = [(path, kind) for path in targets
+             for kind in (("zip", "legacy") if path.suffix in (".pt", ".safetensors") else ("legacy",))]
+    commands = outcomes_bad = refused = ran_code = 0
+    for index, (path, kind) in enumerate(cases):
+        run = shutil.copytree(files["run"], root / f"case-{index}" / "run")
+        target = run / path.relative_to(files["run"])
+        marker = root / f"case-{index}" / "MARKER"
+        plant_pickle(target, marker, kind)
+        newest = run / "checkpoints" / "ckpt-000000003.safetensors"
+        newest = target if target.suffix == ".safetensors" else newest
+        for argv in (["train", "--resume", str(run), "--steps", "5", "--quiet"],
+                     ["eval", str(run), "--data", str(files["data"])], ["ckpt", "ls", str(run)],
+                     ["ckpt", "show", str(newest)],
+                     ["embed", str(run), "--method", "pca", "--no-sprites", "--quiet", "--out",
+                      str(root / f"case-{index}" / "embed")]):
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    code = studio(argv)
+                except BaseException as exc:  # noqa: BLE001 (counted: a traceback is a failure)
+                    code = -1
+                    err.write(f"Traceback: {type(exc).__name__}: {exc}\n")
+            commands += 1
+            ok = code == 0 or _one_error_line(code, err.getvalue())
+            refused += code == 1 and ok
+            outcomes_bad += not ok
+            if not ok:
+                print(f"  {target.name} ({kind}): studio {argv[0]}: exit {code}: {err.getvalue()[-500:]}")
+            if marker.exists():
+                ran_code += 1
+                print(f"  {target.name} ({kind}): studio {' '.join(argv[:2])} RAN THE PLANTED CODE")
+                marker.unlink()
+        shutil.rmtree(root / f"case-{index}")
+    print(f"code-running pickles planted in {len(targets)} files of a run folder ({len(cases)} cases), "
+          f"{commands} commands: {refused} refused with one line, {commands - refused - outcomes_bad} did "
+          f"without the file, {outcomes_bad} other outcomes; the planted code ran {ran_code} times")
+    figures.add(f"pickles planted in every run folder file ({len(cases)} cases x 5 commands): code ran",
+                ran_code, "times", target="0, every command one line or exit 0",
+                passed=ran_code == 0 and outcomes_bad == 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20)
@@ -235,6 +596,10 @@ def main() -> None:
     parser.add_argument("--fuzz-examples", type=int, default=5000)
     parser.add_argument("--hostile-json", type=int, default=2000)
     parser.add_argument("--odd-names", type=int, default=1000)
+    parser.add_argument("--disk-rounds", type=int, default=12)
+    parser.add_argument("--reader-seconds", type=float, default=60.0)
+    parser.add_argument("--writers", type=int, default=10)
+    parser.add_argument("--no-pickles", action="store_true", help="skip the planted pickles")
     add_json_option(parser)
     args = parser.parse_args()
     figures = Figures("faults")
@@ -246,6 +611,14 @@ def main() -> None:
             hostile_json(args.hostile_json, Path(tmp) / "hostile-json", figures)
         if args.odd_names:
             odd_names(args.odd_names, Path(tmp) / "odd-names", figures)
+        if args.disk_rounds:
+            disk_full(args.disk_rounds, Path(tmp) / "disk-full", figures)
+        if args.reader_seconds:
+            live_readers(args.reader_seconds, Path(tmp) / "readers", figures)
+        if args.writers:
+            two_writers(args.writers, Path(tmp) / "writers", figures)
+        if not args.no_pickles:
+            planted_pickles(Path(tmp) / "pickles", figures)
     fuzz(args.fuzz_examples, figures)
     figures.write(args.json)
 
