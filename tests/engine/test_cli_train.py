@@ -78,4 +78,4 @@ def test_a_failed_run_exits_1(folders, tmp_path, capsys):
     save_spec(spec, tmp_path / "two.json")
     code = main(["train", str(tmp_path / "two.json"), "--data", str(folders / "train"), "--threads", "1",
                  "--quiet"])
-    assert code == 1 and "set its units to 3" in capsys.readouterr().err
+    assert code == 1 and "set fc to 3 outputs" in capsys.readouterr().err

@@ -15,12 +15,19 @@ from studio.engine.layers.registry import LayerType, Param, register
 
 
 def _input_shape(args, inputs):
+    if args["shape"] is None:  # (the walker gives such an input the data's shape, or reports it)
+        raise ShapeError(NO_INPUT_SHAPE)
     return tuple(int(v) for v in args["shape"])
 
 
+NO_INPUT_SHAPE = ("no shape yet: choose a data folder (Training tab, Data page) to take the images' shape, "
+                  "or set one, e.g. 1, 28, 28")
+
 register(LayerType(
-    "input", "Input/Output", "A model input; 'shape' is per sample, e.g. [3, 32, 32] for RGB 32x32.",
-    (Param("shape", "ints", [3, 32, 32], "Shape of one sample (channels, height, width).", minimum=1),),
+    "input", "Input/Output", "A model input; 'shape' is per sample, e.g. [3, 32, 32] for RGB 32x32. "
+    "Left empty, it is the shape of the data's images.",
+    (Param("shape", "ints", None, "Shape of one sample (channels, height, width); empty: the data's.",
+           minimum=1, optional=True),),
     _input_shape, None, ports=lambda args: []))
 
 register(LayerType(

@@ -18,6 +18,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -72,10 +73,26 @@ class RunLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def release(self) -> None:
-        """Remove the lock file and let go (a run folder left empty by a failed start goes too)."""
+    @property
+    def created_dir(self) -> bool:
+        """Whether this lock created its folder (all that is in it was written by its holder)."""
+        return self._created_dir
+
+    def release(self, discard: bool = False) -> None:
+        """Remove the lock file and let go (a run folder left empty by a failed start goes too).
+        ``discard``: a folder this lock created goes with everything in it (a run that failed before
+        its first step leaves no run behind); a folder that was there before is never touched."""
         if self._fd is None:
             return
+        if discard and self._created_dir:
+            for entry in list(self.directory.iterdir()) if self.directory.is_dir() else []:
+                if entry.name == LOCK:
+                    continue
+                with contextlib.suppress(OSError):
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry)
+                    else:
+                        entry.unlink()
         fd, self._fd = self._fd, None
         with contextlib.suppress(OSError):
             (self.directory / LOCK).unlink(missing_ok=True)  # while still held: see acquire's retry

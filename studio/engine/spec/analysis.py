@@ -2,6 +2,9 @@
 
 ``analyze(spec)`` never raises for user mistakes: it returns located issues, per-node shapes,
 parameter counts and multiply-adds (the canvas shows them live; ``studio model summary`` prints them).
+``analyze(spec, data=facts)`` also fits the model to a data folder (:mod:`studio.engine.data.facts`):
+an input without a shape takes the images' shape and every trained output must give one value per
+class; :func:`fitted_spec` is the spec as it then trains (the window and `studio train` share it).
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from studio.engine.errors import SpecError
 from studio.engine.spec.build import Issue, NodeInfo, SpecWalker
+from studio.engine.spec.fit import head_issues
 from studio.engine.spec.model import ModelSpec
+from studio.engine.spec.resolve import DATA
 
 
 @dataclass
@@ -58,9 +64,11 @@ class Analysis:
         }
 
 
-def analyze(spec: ModelSpec) -> Analysis:
-    """Validate ``spec`` and infer every node's shape, parameters and multiply-adds."""
-    built = SpecWalker(spec, device="meta", collect=True).walk()
+def analyze(spec: ModelSpec, data: Any = None) -> Analysis:
+    """Validate ``spec`` and infer every node's shape, parameters and multiply-adds; with ``data``
+    (DataFacts) inputs without a shape take the data's and the heads are checked against its classes."""
+    built = SpecWalker(spec, device="meta", collect=True, data=data).walk()
+    built.issues.extend(head_issues(spec, built.infos, data))
     if built.module is not None:
         total = sum(p.numel() for p in built.module.parameters())
         trainable = sum(p.numel() for p in built.module.parameters() if p.requires_grad)
@@ -68,6 +76,23 @@ def analyze(spec: ModelSpec) -> Analysis:
         total = trainable = sum(info.params for info in built.infos.values())
     macs = sum(info.macs for info in built.infos.values())
     return Analysis(built.infos, built.order, built.issues, total, trainable, macs)
+
+
+def fitted_spec(spec: ModelSpec, data: Any) -> ModelSpec:
+    """A copy of ``spec`` as it trains on ``data``: inputs without a shape hold the data's (so the run
+    folder's spec compiles on its own). SpecError naming the first problem: a head that does not fit
+    the classes in its own words ("output 'logits' gives 128 values but the data has 3 classes: set
+    fc1 to 3 outputs"), anything else as a model that does not compile."""
+    analysis = analyze(spec, data)
+    first = next((issue for issue in analysis.issues if issue.severity == "error"), None)
+    if first is not None:
+        raise SpecError(first.message if first.about == "data" else f"the model does not compile: {first}")
+    fitted = spec.copy()
+    for node in fitted.input_nodes():
+        arg = analysis.nodes[node.id].args.get("shape")
+        if arg is not None and arg.source == DATA:
+            node.args["shape"] = list(arg.value)
+    return fitted
 
 
 def validate(spec: ModelSpec) -> list[Issue]:

@@ -21,6 +21,7 @@ from studio.engine.layers.common import activation_module
 from studio.engine.layers.registry import LayerType, Shape, get_layer
 from studio.engine.spec.model import BlockDef, Graph, ModelSpec, Node
 from studio.engine.spec.resolve import (
+    DATA,
     EXPLICIT,
     ResolvedArg,
     ScopeRef,
@@ -46,15 +47,30 @@ class ArgError(SpecError):
         self.arg = arg
 
 
+@dataclass(frozen=True)
+class Fix:
+    """One edit that solves an issue: set argument ``arg`` of model node ``node`` to ``value``;
+    ``label`` is the button's text ("Set fc1 to 3 outputs")."""
+
+    node: str
+    arg: str
+    value: Any
+    label: str
+
+
 @dataclass
 class Issue:
-    """A located problem: which node (None for the whole model), which argument, what is wrong."""
+    """A located problem: which node (None for the whole model), which argument, what is wrong;
+    ``about`` is "model", or "data" when the model does not fit the data (the message names the node);
+    ``fix`` an edit that solves it, when there is one."""
 
     node: str | None
     message: str
     arg: str | None = None
     block: str | None = None
     severity: str = "error"
+    about: str = "model"
+    fix: Fix | None = None
 
     def __str__(self) -> str:
         where = ".".join(part for part in (self.block, self.node) if part) or "model"
@@ -64,8 +80,12 @@ class Issue:
         return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"node": self.node, "arg": self.arg, "block": self.block, "severity": self.severity,
+        data = {"node": self.node, "arg": self.arg, "block": self.block, "severity": self.severity,
                 "message": self.message}
+        if self.fix is not None:
+            data["fix"] = {"node": self.fix.node, "arg": self.fix.arg, "value": self.fix.value,
+                           "label": self.fix.label}
+        return data
 
 
 @dataclass
@@ -112,12 +132,17 @@ _ANALYSIS_LIMIT = 20_000
 
 
 class SpecWalker:
-    """Build (``collect=False``: raise on the first issue) or analyse (``collect=True``) a spec."""
+    """Build (``collect=False``: raise on the first issue) or analyse (``collect=True``) a spec.
 
-    def __init__(self, spec: ModelSpec, device: str | torch.device = "meta", collect: bool = True):
+    ``data`` (a :class:`studio.engine.data.facts.DataFacts`) gives a model input without a shape
+    the data's; without it such an input is an issue."""
+
+    def __init__(self, spec: ModelSpec, device: str | torch.device = "meta", collect: bool = True,
+                 data: Any = None):
         self.spec = spec
         self.device = torch.device(device)
         self.collect = collect
+        self.data = data
 
     # ---- entry point ----------------------------------------------------------------------------
     def walk(self, input_shapes: dict[str, Shape] | None = None) -> BuiltGraph:
@@ -241,7 +266,14 @@ class SpecWalker:
                 info.output_shape = (input_shapes or {}).get(node.id)
                 return None if info.output_shape is None else (None, None, [])
             override = (input_shapes or {}).get(node.id)
-            info.output_shape = tuple(override) if override else layer.shape(values, {})
+            if override:
+                info.output_shape = tuple(override)
+                return None, None, []
+            if values.get("shape") is None:  # explicit shape > the data's > an issue
+                if self.data is None or self.data.shape is None:
+                    raise ArgError(_no_shape(self.data), "shape")
+                info.args["shape"] = ResolvedArg(list(self.data.shape), DATA, "data")
+            info.output_shape = layer.shape(info.values, {})
             return None, None, []
         if layer.build is None:  # output node: passes its input through
             info.output_shape = tuple(layer.shape(values, info.input_shapes))
@@ -415,6 +447,18 @@ class SpecWalker:
         else:
             _ANALYSIS_MODULES.move_to_end(key)
         return module
+
+
+def _no_shape(data: Any) -> str:
+    from studio.engine.layers.basic import NO_INPUT_SHAPE
+
+    if data is not None and data.problem:
+        return (f"no shape yet: the data folder cannot be used ({data.problem}); fix it on the Training "
+                "tab's Data page, or set a shape, e.g. 1, 28, 28")
+    if data is not None:
+        return ("no shape yet: none of the data's images could be opened to learn it; set a shape, "
+                "e.g. 1, 28, 28")
+    return NO_INPUT_SHAPE
 
 
 def _shapes_text(shapes: dict[str, Shape | None]) -> str:

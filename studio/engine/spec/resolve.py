@@ -13,11 +13,13 @@ from studio.engine.layers.registry import LayerType
 from studio.engine.spec.model import BlockDef, Node, Scope
 
 EXPLICIT, SCOPE, DEFAULT = "explicit", "scope", "default"
+DATA = "data"  # an input's shape left unset, taken from the data (see SpecWalker)
 
 
 @dataclass(frozen=True)
 class ResolvedArg:
-    """A final argument value; ``source`` is explicit, scope or default; ``origin`` names the scope."""
+    """A final argument value; ``source`` is explicit, scope, default or data; ``origin`` names the
+    scope."""
 
     value: Any
     source: str

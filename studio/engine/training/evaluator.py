@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from studio.engine.data import BatchLoader
 from studio.engine.training.distributed import DistContext, sum_values
-from studio.engine.training.losses import Head, LossSet
+from studio.engine.training.losses import Head, LossSet, head_failure, is_out_of_memory
 
 
 class Evaluator:
@@ -37,6 +37,18 @@ class Evaluator:
         scope = f"{head.output}/" if len(self.heads) > 1 else ""
         return f"{self.prefix}{scope}{metric}"
 
+    def _update(self, head: Head, out: torch.Tensor, labels: torch.Tensor) -> None:
+        """Feed one batch to ``head``'s metrics; a metric refusing it is a LossError naming the head."""
+        try:
+            if head.is_classification:
+                self.metrics[head.name].update(out, labels)
+            else:
+                self.metrics[head.name].update(out, F.one_hot(labels, out.shape[-1]).float())
+        except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+            if is_out_of_memory(exc):
+                raise
+            raise head_failure("validation metrics", head, exc, out, labels) from exc
+
     @torch.inference_mode()
     def evaluate(self, model: torch.nn.Module,
                  loader: BatchLoader) -> tuple[dict[str, float], dict[str, Any]]:
@@ -60,11 +72,7 @@ class Evaluator:
                 sums += torch.stack([total.double(), *[parts[name].double() for name in names]]) * n
                 count += n
                 for head in self.heads:
-                    out = outputs[head.output].float()
-                    if head.is_classification:
-                        self.metrics[head.name].update(out, labels)
-                    else:
-                        self.metrics[head.name].update(out, F.one_hot(labels, out.shape[-1]).float())
+                    self._update(head, outputs[head.output].float(), labels)
         finally:
             model.train(was_training)
         totals = sum_values([*sums.tolist(), float(count)], self.device, self.ctx)
@@ -75,7 +83,12 @@ class Evaluator:
                                                                                         strict=True)})
         details: dict[str, Any] = {}
         for head in self.heads:
-            values, extra = self.metrics[head.name].compute()
+            try:
+                values, extra = self.metrics[head.name].compute()
+            except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+                if is_out_of_memory(exc):
+                    raise
+                raise head_failure("validation metrics", head, exc) from exc
             scalars.update({self._name(head, k): v for k, v in values.items()})
             details.update({self._name(head, k): v for k, v in extra.items()})
         return scalars, details

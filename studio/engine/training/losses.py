@@ -10,10 +10,34 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from studio.engine.errors import StudioError
 from studio.engine.training.config import LossConfig
 from studio.engine.training.fields import ConfigError
 
 CLASSIFICATION = ("cross_entropy", "sigmoid_cross_entropy")
+
+
+class LossError(StudioError):
+    """A loss or a metric could not be computed on a head's output (the message names the head)."""
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    text = str(exc)
+    return (isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text
+            or "can't allocate memory" in text)
+
+
+def head_failure(what: str, head: Head, exc: Exception, output: torch.Tensor | None = None,
+                 labels: torch.Tensor | None = None) -> LossError:
+    """One sentence for ``exc``, raised computing ``what`` of ``head`` (never a bug's "internal error":
+    such failures come from what the output gives, e.g. a width that is not the class count)."""
+    detail = (str(exc).strip().splitlines() or [""])[0]
+    gives = ""
+    if output is not None and labels is not None:
+        top = int(labels.max()) + 1 if labels.numel() else 0
+        gives = f" it gives values of shape {list(output.shape[1:])} for labels of {top} classes;"
+    return LossError(f"the {what} of output '{head.output}' cannot be computed:{gives} "
+                     f"{type(exc).__name__}: {detail}. Make the output give one value per class")
 
 
 @dataclass(frozen=True)
@@ -81,7 +105,13 @@ class LossSet:
         parts: dict[str, torch.Tensor] = {}
         total = None
         for head in self.heads:
-            value = task_loss(head.config, outputs[head.output], labels)
+            try:
+                value = task_loss(head.config, outputs[head.output], labels)
+            except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+                if is_out_of_memory(exc):
+                    raise
+                raise head_failure(f"{head.config.kind} loss", head, exc, outputs[head.output],
+                                   labels) from exc
             parts[head.name] = value
             weighted = value * head.config.weight
             total = weighted if total is None else total + weighted

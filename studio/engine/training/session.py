@@ -25,11 +25,14 @@ from studio.engine.data import (
     prepare_image_data,
 )
 from studio.engine.data.augment import ignored_for_channels
+from studio.engine.data.errors import DataError
+from studio.engine.data.facts import data_facts
 from studio.engine.errors import SpecError, StudioError
+from studio.engine.filenames import shown_name
 from studio.engine.runs import RunWriter, layout
 from studio.engine.runs.lock import RunLock
 from studio.engine.runs.tensorboard import INSTALL_HINT, TensorBoardLogger
-from studio.engine.spec.analysis import analyze
+from studio.engine.spec.analysis import fitted_spec
 from studio.engine.spec.model import ModelSpec
 from studio.engine.training import distributed
 from studio.engine.training.config import TrainConfig
@@ -78,13 +81,15 @@ class Session:
     def steps_per_epoch(self) -> int:
         return self.train_loader.steps_per_epoch
 
-    def close(self) -> None:
+    def close(self, discard: bool = False) -> None:
+        """Let go of everything; ``discard``: remove the run folder this run created (it failed before
+        its first step: what it wrote describes no run)."""
         if self.tensorboard is not None:
             self.tensorboard.close()
         if self.writer is not None:
             self.writer.close()
         if self.lock is not None:
-            self.lock.release()
+            self.lock.release(discard=discard)
         self.data.close()
         distributed.shutdown(self.created_group)
         if self.threads_before is not None:
@@ -104,22 +109,18 @@ def input_shape_of(spec: ModelSpec) -> tuple[int, int, int]:
     return tuple(int(v) for v in shape)
 
 
-def check_outputs(spec: ModelSpec, heads: list[Head], num_classes: int, emit: Emit) -> None:
-    """Every loss's output must give one value per class."""
-    analysis = analyze(spec)
-    if not analysis.ok:
-        first = next(issue for issue in analysis.issues if issue.severity == "error")
-        raise SpecError(f"the model does not compile: {first}")
-    for head in heads:
-        shape = analysis.nodes[head.output].output_shape
-        if shape is None or len(shape) != 1:
-            raise SpecError(f"output '{head.output}' has shape {shape}: a {head.config.kind} loss needs one "
-                            "value per class (add flatten and fully_connected layers)")
-        if shape[0] < num_classes:
-            raise SpecError(f"output '{head.output}' gives {shape[0]} values but the data has {num_classes} "
-                            f"classes: set its units to {num_classes}")
-        if shape[0] > num_classes:
-            emit(WarningEvent(f"output '{head.output}' gives {shape[0]} values for {num_classes} classes"))
+def fit_to_data(spec: ModelSpec, config: TrainConfig,
+                class_names: tuple[str, ...] | None = None) -> ModelSpec:
+    """``spec`` as it trains on ``config``'s data, found before any image is decoded (a scan and a few
+    image headers): an input without a shape takes the images', and every output a loss trains must
+    give one value per class. SpecError (or DataError, ConfigError) naming what to fix."""
+    facts = data_facts(config.data, class_names)
+    outputs = [node.id for node in spec.output_nodes()]
+    heads = tuple(head.output for head in bind_losses(config.losses, outputs)) if outputs else None
+    if facts.shape is None and any(node.args.get("shape") is None for node in spec.input_nodes()):
+        raise DataError(f"none of the images in {shown_name(facts.root)} could be opened to learn the "
+                        "input's shape: check the files, or set the input's shape")
+    return fitted_spec(spec, replace(facts, heads=heads))
 
 
 def build_session(spec: ModelSpec, config: TrainConfig, run_dir: Path | None, resume: Any,
@@ -149,7 +150,7 @@ def _build(spec, config, run_dir, resume, emit, ctx, threads_before) -> Session:
         session = _build_locked(spec, config, run_dir, resume, resume_run, emit, ctx)
     except BaseException:
         if lock is not None:
-            lock.release()
+            lock.release(discard=True)  # a failed start leaves no run (a folder that was there stays)
         raise
     session.threads_before, session.lock = threads_before, lock
     return session
@@ -158,8 +159,6 @@ def _build(spec, config, run_dir, resume, emit, ctx, threads_before) -> Session:
 def _build_locked(spec, config, run_dir, resume, resume_run, emit, ctx) -> Session:
     setup = choose_device(config.device, ctx.local_rank, config.amp, config.channels_last)
     created = distributed.init(ctx, setup.device)
-    shape = input_shape_of(spec)
-
     checkpoint, resume_state, split, classes, norm = None, None, None, None, None
     if ctx.is_main and run_dir is not None:  # the one writer: what killed saves left goes now
         CheckpointStore(Path(run_dir) / layout.CHECKPOINTS).remove_leftovers()
@@ -169,6 +168,8 @@ def _build_locked(spec, config, run_dir, resume, resume_run, emit, ctx) -> Sessi
         split, classes, norm = _saved_data_choices(resume_run or run_dir)
     elif run_dir is not None:
         split, classes, norm = _saved_data_choices(run_dir)
+    spec = fit_to_data(spec, config, classes)  # before decoding: a model that cannot fit is told at once
+    shape = input_shape_of(spec)
 
     def progress(stage: str, done: int, total: int) -> None:
         emit(ProgressEvent(stage, done, total))
@@ -195,7 +196,6 @@ def _finish(spec, config, run_dir, ctx, setup, created, data, checkpoint, resume
     except SpecError as exc:
         raise SpecError(f"the model does not compile: {exc}") from None
     heads = bind_losses(config.losses, model.output_names)
-    check_outputs(spec, heads, num_classes, emit)
     for index, init in enumerate(config.init):
         emit(ProgressEvent("restore", index, len(config.init)))
         restore(model, init.checkpoint, Selection(init.include, init.exclude),

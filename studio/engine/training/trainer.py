@@ -163,7 +163,8 @@ class Trainer:
             else:
                 self._fail(f"internal error: {type(exc).__name__}: {exc}", traceback.format_exc())
         finally:
-            s.close()
+            s.close(discard=self.result is not None and self.result.status == "failed"
+                    and self.step == 0 and s.resume_state is None and self.last_checkpoint is None)
         return self.result
 
     # ------------------------------------------------------------------------------- the loop
