@@ -36,6 +36,7 @@ class ProjectDocument(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._analysis: Analysis | None = None
+        self.data_facts = None  # DataFacts of the project's data folder, once known (see set_data_facts)
         self._extra_changes = False  # changes outside the undo stack (e.g. a recovered autosave)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -54,6 +55,7 @@ class ProjectDocument(QObject):
         self.path = Path(path) if path else None
         self._extra_changes = modified
         self.undo_stack.setClean()
+        self.data_facts = None  # (another project's data: the training panel learns it anew)
         self.revalidate()
         self.sigFileChanged.emit()
 
@@ -102,10 +104,17 @@ class ProjectDocument(QObject):
             self.revalidate()
         return self._analysis
 
+    def set_data_facts(self, facts) -> None:
+        """What the data folder gives (a DataFacts, or None: unknown): the model is analysed against
+        it, so an input without a shape shows the data's and a head that does not fit is a problem."""
+        if facts != self.data_facts:
+            self.data_facts = facts
+            self.revalidate()
+
     def revalidate(self) -> Analysis:
-        """Analyse the spec now and tell the views."""
+        """Analyse the spec now (against the data, when known) and tell the views."""
         self._timer.stop()
-        self._analysis = analyze(self.spec)
+        self._analysis = analyze(self.spec, data=self.data_facts)
         self.sigAnalysed.emit(self._analysis)
         return self._analysis
 

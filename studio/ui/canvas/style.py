@@ -9,6 +9,7 @@ from PySide6.QtGui import QFont
 from studio.engine.layers.registry import get_layer
 from studio.engine.spec.build import NodeInfo
 from studio.engine.spec.model import Node
+from studio.engine.spec.resolve import DATA
 from studio.ui.format import value_text
 
 NODE_WIDTH = 184.0
@@ -55,6 +56,11 @@ def summary(node: Node, info: NodeInfo | None) -> str:
     layer = get_layer(node.type)
     if layer is None:
         return "unknown layer type"
+    if node.type == "input" and node.args.get("shape") is None:  # explicit shape > the data's > none yet
+        arg = info.args.get("shape") if info is not None else None
+        if arg is not None and arg.source == DATA:
+            return f"from data: {value_text(arg.value)}"
+        return "" if info is not None and info.output_shape is not None else "shape from data (none yet)"
     inherited = info.values if info is not None and info.args else {p.name: p.default for p in layer.params}
     values = {**inherited, **node.args}  # explicit values show at once, before the next analysis
     parts = []
