@@ -106,11 +106,17 @@ class Recovery:
     source: str | None  # the project file it was editing, None when untitled
     saved_at: float
     pid: int
+    scratch: str | None = None  # the untitled project's scratch folder (its runs), see engine/scratch.py
+    runs: int = 0  # runs trained in that folder (a folder left without an autosave: path is the folder)
 
     @property
     def label(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
-        return f"{Path(self.source).name if self.source else 'an untitled project'} (autosaved {when})"
+        if self.path.is_dir():
+            return (f"{self.runs} run{'s' if self.runs != 1 else ''} trained in an untitled project "
+                    f"(last written {when}, in {self.path})")
+        runs = f", {self.runs} trained run{'s' if self.runs != 1 else ''}" if self.runs else ""
+        return f"{Path(self.source).name if self.source else 'an untitled project'} (autosaved {when}{runs})"
 
 
 def autosave_path(recovery_dir: str | os.PathLike, pid: int | None = None) -> Path:
@@ -119,10 +125,11 @@ def autosave_path(recovery_dir: str | os.PathLike, pid: int | None = None) -> Pa
 
 
 def write_autosave(project: Project, source: str | os.PathLike | None,
-                   recovery_dir: str | os.PathLike) -> Path:
-    """Save ``project`` (edited from file ``source``) to this session's autosave file."""
+                   recovery_dir: str | os.PathLike, scratch: str | os.PathLike | None = None) -> Path:
+    """Save ``project`` (edited from file ``source``; its runs in ``scratch`` while untitled) to this
+    session's autosave file."""
     document = {"source": str(source) if source else None, "saved_at": time.time(), "pid": os.getpid(),
-                "project": project.to_dict()}
+                "scratch": str(scratch) if scratch else None, "project": project.to_dict()}
     path = autosave_path(recovery_dir)
     try:
         return atomic_write_text(path, dumps_json(document) + "\n")
@@ -141,8 +148,9 @@ def find_recoveries(recovery_dir: str | os.PathLike) -> list[Recovery]:
     for path in Path(recovery_dir).glob(f"session-*{AUTOSAVE_SUFFIX}"):
         try:
             document = read_json(path, error=ProjectError)
+            scratch = document.get("scratch") if isinstance(document.get("scratch"), str) else None
             recovery = Recovery(path, document.get("source"), float(document["saved_at"]),
-                                int(document["pid"]))
+                                int(document["pid"]), scratch, _scratch_runs(scratch))
         except (ProjectError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if recovery.pid != os.getpid() and not _process_alive(recovery.pid):
@@ -150,10 +158,38 @@ def find_recoveries(recovery_dir: str | os.PathLike) -> list[Recovery]:
     return sorted(found, key=lambda item: item.saved_at, reverse=True)
 
 
+def left_runs_recoveries(scratch_base: str | os.PathLike, recoveries: list[Recovery]) -> list[Recovery]:
+    """Scratch folders with runs that no window holds and no autosave in ``recoveries`` names (a
+    session that crashed before its first autosave, a window closed while its run still trained), as
+    recoveries whose ``path`` is the folder, newest first."""
+    from studio.engine.scratch import left_scratch
+
+    claimed = [recovery.scratch for recovery in recoveries if recovery.scratch]
+    return [Recovery(left.root, None, left.written, 0, str(left.root), len(left.runs))
+            for left in left_scratch(scratch_base, claimed)]
+
+
 def load_recovery(recovery: Recovery) -> Project:
-    """The project saved in an autosave file."""
+    """The project saved in an autosave file (or made from the runs a scratch folder holds)."""
+    if recovery.path.is_dir():
+        from studio.engine.runs import list_runs
+        from studio.engine.scratch import RUNS, LeftScratch, project_from_runs
+
+        runs = tuple(list_runs(recovery.path / RUNS))
+        if not runs:
+            raise ProjectError(f"no run is left in {recovery.path}")
+        return project_from_runs(LeftScratch(recovery.path, runs, recovery.saved_at))
     document = read_json(recovery.path, f"the autosave {recovery.path}", error=ProjectError)
     return Project.from_dict(document.get("project") if isinstance(document, dict) else document)
+
+
+def _scratch_runs(scratch: str | None) -> int:
+    if not scratch:
+        return 0
+    from studio.engine.runs import list_runs
+    from studio.engine.scratch import RUNS
+
+    return len(list_runs(Path(scratch) / RUNS))
 
 
 def _process_alive(pid: int) -> bool:
