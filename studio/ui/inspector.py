@@ -31,7 +31,7 @@ from studio.engine.layers.registry import Param, get_layer
 from studio.engine.spec.build import NodeInfo
 from studio.engine.spec.edits import used_block
 from studio.engine.spec.model import SpecEvent
-from studio.engine.spec.resolve import DEFAULT, EXPLICIT
+from studio.engine.spec.resolve import DATA, DEFAULT, EXPLICIT
 from studio.ui.canvas.scene import CanvasScene
 from studio.ui.editors import (
     ArgEditor,
@@ -42,7 +42,7 @@ from studio.ui.editors import (
     make_editor,
     param_for_value,
 )
-from studio.ui.format import bytes_text, count_text, shape_text
+from studio.ui.format import bytes_text, count_text, shape_text, value_text
 from studio.ui.icons import category_icon
 
 ERROR_STYLE = "color: #d9342b;"
@@ -69,6 +69,8 @@ class ArgRow:
         else:
             self.editor = make_editor(param)
         self.editor.setToolTip(param.help)
+        if param.optional and param.name == "shape" and isinstance(self.editor, TextEditor):
+            self.editor.line.setPlaceholderText("from data")  # an input's shape: empty takes the data's
         self.source = QLabel()
         self.source.setStyleSheet(NOTE_STYLE)
         self.reset = QToolButton()
@@ -98,6 +100,10 @@ class ArgRow:
         self.label.setFont(font)
         if explicit:
             self.source.setText(f"set here ({origin})" if origin else "set here")
+        elif source == DATA:
+            self.source.setText(f"from data: {value_text(value)}")
+        elif source == DEFAULT and value is None and self.param.name == "shape":
+            self.source.setText("from data, once a data folder is chosen (Training tab)")
         elif source == DEFAULT:
             self.source.setText("layer default" if self.param.name != "block" else "")
         else:
@@ -108,6 +114,32 @@ class ArgRow:
     def show_message(self, text: str) -> None:
         self.message.setText(text)
         self.message.setVisible(bool(text))
+
+
+class FixButtons(QWidget):
+    """One button per problem that one edit solves ("Set fc1 to 3 outputs"), on the model's canvas."""
+
+    def __init__(self, inspector: Inspector) -> None:
+        super().__init__()
+        self.inspector = inspector
+        self.buttons: list[QPushButton] = []
+        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+
+    def show_fixes(self, issues: list) -> None:
+        fixes = [] if self.inspector.scene.block is not None else list(dict.fromkeys(
+            issue.fix for issue in issues if issue.fix is not None))
+        if [button.text() for button in self.buttons] == [fix.label for fix in fixes]:
+            return
+        for button in self.buttons:
+            button.deleteLater()
+        self.buttons = []
+        for fix in fixes:
+            button = QPushButton(fix.label)
+            button.setToolTip("Make this change (Ctrl+Z undoes it)")
+            button.clicked.connect(lambda _checked=False, fix=fix: self.inspector.apply_fix(fix))
+            self.layout().addWidget(button)
+            self.buttons.append(button)
+        self.setVisible(bool(fixes))
 
 
 class Inspector(QScrollArea):
@@ -173,7 +205,7 @@ class Inspector(QScrollArea):
         layout = QVBoxLayout(page)
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.rows = {}
-        self.id_edit = self.summary = self.facts = self.repeat_box = None
+        self.id_edit = self.summary = self.facts = self.repeat_box = self.fixes = None
         if self.scene is None:
             pass
         elif self.node_id is not None and self.node_id in self.scene.graph.nodes:
@@ -220,6 +252,8 @@ class Inspector(QScrollArea):
         self.node_issues.setWordWrap(True)
         self.node_issues.setStyleSheet(ERROR_STYLE)
         form.addRow(self.node_issues)
+        self.fixes = FixButtons(self)
+        form.addRow(self.fixes)
         layout.addWidget(header)
         params = self._params(node, layer)
         if params:
@@ -286,6 +320,8 @@ class Inspector(QScrollArea):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.linkActivated.connect(self.sigSelectNode.emit)
         layout.addWidget(self.summary)
+        self.fixes = FixButtons(self)
+        layout.addWidget(self.fixes)
         defaults = QPushButton("Edit defaults (arg_scope)…")
         defaults.setToolTip("Default arguments for chosen layer types, inherited by every layer here")
         defaults.clicked.connect(self.sigEditDefaults.emit)
@@ -300,6 +336,7 @@ class Inspector(QScrollArea):
         if self.node_id is None or self.node_id not in self.scene.graph.nodes:
             if self.summary is not None:
                 self.summary.setText(self._summary_html(analysis))
+                self.fixes.show_fixes(analysis.issues if analysis is not None else [])
             return
         node = self.scene.graph.nodes[self.node_id]
         info: NodeInfo | None = analysis.nodes.get(self.node_id) if analysis else None
@@ -321,6 +358,8 @@ class Inspector(QScrollArea):
         unplaced = [issue for issue in issues if located[id(issue)] not in self.rows]
         self.node_issues.setText("\n".join(f"⚠ {issue.message}" for issue in unplaced))
         self.node_issues.setVisible(bool(self.node_issues.text()))
+        aimed = [i for i in (analysis.issues if analysis else []) if i.fix and i.fix.node == self.node_id]
+        self.fixes.show_fixes(issues + aimed)  # on the output and on the layer the fix changes
         if info is not None and info.output_shape is not None:
             inputs = ", ".join(shape_text(s) for s in info.input_shapes.values())
             self.facts.setText(f"in {inputs or '—'} → out <b>{shape_text(info.output_shape)}</b><br>"
@@ -387,6 +426,10 @@ class Inspector(QScrollArea):
         old = self.node_id
         if self._run(lambda: self.scene.editor.rename(old, new_id)) is not False:
             self.sigMessage.emit(f"Renamed {old} → {new_id}: its parameters are now {new_id}.*")
+
+    def apply_fix(self, fix) -> None:
+        """Make the edit a problem offers (one undo step)."""
+        self._run(lambda: self.scene.editor.set_arg(fix.node, fix.arg, fix.value))
 
     def _run(self, action):
         try:

@@ -1,10 +1,11 @@
-"""Columns that fit the window: a scroll area that scrolls up and down only (never sideways), and a
-grid of boxes that stacks into one column when two do not fit."""
+"""Columns that fit the window: a scroll area that scrolls up and down only (never sideways), a grid
+of boxes that stacks into one column when two do not fit, and tree or table columns shared out within
+their view's width."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLayout, QScrollArea, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QGridLayout, QLayout, QScrollArea, QWidget
 
 
 class VerticalScroll(QScrollArea):
@@ -79,3 +80,39 @@ class ReflowGrid(QWidget):
                 self.grid.addWidget(widget, index, 0)
         for column in range(2):
             self.grid.setColumnStretch(column, 1 if column < columns else 0)
+
+
+class FitColumns(QObject):
+    """Keeps the shown columns of ``view`` (a tree or table) within its width, so it never scrolls
+    sideways: each column gets its natural width, and when they do not all fit, each gives up the same
+    share of what it has above its minimum. ``columns``: column -> (natural, minimum) width; a column
+    not listed keeps its width. The user may still drag a column wider until the view is resized."""
+
+    def __init__(self, view: QAbstractItemView, columns: dict[int, tuple[int, int]]) -> None:
+        super().__init__(view)
+        self.view, self.columns = view, dict(columns)
+        header = view.header() if hasattr(view, "header") else view.horizontalHeader()
+        self.header = header
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(min(minimum for _, minimum in self.columns.values()))
+        view.viewport().installEventFilter(self)
+        header.sectionCountChanged.connect(lambda *_: self.fit())
+        self.fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        """Share the viewport's width out among the shown columns."""
+        shown = [c for c in self.columns if not self.header.isSectionHidden(c) and c < self.header.count()]
+        others = sum(self.header.sectionSize(c) for c in range(self.header.count())
+                     if c not in self.columns and not self.header.isSectionHidden(c))
+        room = self.view.viewport().width() - others
+        natural = sum(self.columns[c][0] for c in shown)
+        slack = sum(self.columns[c][0] - self.columns[c][1] for c in shown)
+        give_up = min(1.0, max(0.0, (natural - room) / slack)) if slack > 0 else 0.0
+        for column in shown:
+            wanted, minimum = self.columns[column]
+            self.header.resizeSection(column, int(wanted - give_up * (wanted - minimum)))

@@ -1,4 +1,4 @@
-"""Persistent preferences (QSettings): window layout, recent files, theme, batch size, autosave."""
+"""Persistent preferences (QSettings): window layout, recent files, theme, autosave."""
 
 from __future__ import annotations
 
@@ -32,6 +32,15 @@ class AppSettings:
     def clear_recent(self) -> None:
         self.store.setValue("recent_files", [])
 
+    def project_folder(self) -> Path:
+        """Where Open and Save As start for an untitled project: the folder of the last project opened
+        or saved, else the user's documents folder, else the home folder."""
+        for item in self.recent_files():
+            if Path(item).parent.is_dir():
+                return Path(item).parent
+        documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        return Path(documents) if documents and Path(documents).is_dir() else Path.home()
+
     # ---- preferences ------------------------------------------------------------------------
     def theme(self) -> str:
         value = self.store.value("theme", "system")
@@ -39,12 +48,6 @@ class AppSettings:
 
     def set_theme(self, value: str) -> None:
         self.store.setValue("theme", value)
-
-    def batch_size(self) -> int:
-        return _int(self.store.value("batch_size", 32), 32)
-
-    def set_batch_size(self, value: int) -> None:
-        self.store.setValue("batch_size", int(value))
 
     def autosave_seconds(self) -> int:
         return max(5, _int(self.store.value("autosave_seconds", 60), 60))
@@ -72,11 +75,19 @@ class AppSettings:
     # ---- places -------------------------------------------------------------------------------
     def recovery_dir(self) -> Path:
         """Where autosave files live: the ``recovery_dir`` setting, else the user's app data folder."""
-        value = self.store.value("recovery_dir")
+        return self._place("recovery_dir", "recovery")
+
+    def scratch_dir(self) -> Path:
+        """Where untitled projects keep their runs until saved (one folder each): the ``scratch_dir``
+        setting, else ``scratch`` in the user's app data folder."""
+        return self._place("scratch_dir", "scratch")
+
+    def _place(self, key: str, name: str) -> Path:
+        value = self.store.value(key)
         if isinstance(value, str) and value:
             return Path(value)
         base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        return Path(base) / "recovery"
+        return Path(base) / name
 
 
 def _int(value, default: int) -> int:

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 
 from studio.engine.compiler import compile_spec
 from studio.engine.projector.errors import Cancelled, ProjectorError
-from studio.engine.projector.features import extract_features, feature_nodes, penultimate_node
+from studio.engine.projector.features import extract_features, feature_nodes
+from studio.engine.projector.layer import embedding_layer
 from studio.engine.spec.builder import SpecBuilder
 from studio.engine.templates import create_template
 
@@ -106,10 +107,10 @@ def test_unknown_nodes_and_outputs_are_clear_errors():
         extract_features(model, images(2), ["fc1"], reduce="median")
 
 
-def test_penultimate_node_is_the_input_of_the_last_layer_through_dropout():
-    assert penultimate_node(small_model()) == "fc1"  # fc1 -> dropout -> fc2 -> logits
-    mlp = compile_spec(create_template("mlp", num_classes=3), device="cpu")
-    assert penultimate_node(mlp) == "fc2"
+def test_embedding_layer_is_the_input_of_the_last_layer_through_dropout():
+    assert embedding_layer(create_template("small_cnn", num_classes=4)) == "fc1"  # fc1 -> dropout -> fc2
+    mlp = create_template("mlp", num_classes=3)
+    assert embedding_layer(mlp) == "fc2"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

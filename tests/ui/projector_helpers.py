@@ -8,8 +8,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from studio.ui.projector.form import ProjectionRequest
-from studio.ui.projector.methods import MethodChoice
+from studio.engine.projector.request import MethodChoice, ProjectionRequest
 from studio.ui.projector.panel import ProjectorPanel
 
 PCA = MethodChoice("pca", 2, {"components": [0, 1]})

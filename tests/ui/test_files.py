@@ -109,16 +109,17 @@ def test_window_layout_and_preferences_persist(window, qtbot):
 
     window.docks["code"].show()
     window.docks["code"].raise_()
-    window.status_line.batch.setValue(8)
     window.set_theme("dark")
-    window.close()
-    again = MainWindow()
-    qtbot.addWidget(again)
-    again.ask_save = lambda: "discard"
-    assert again.settings.theme() == "dark" and again.status_line.batch.value() == 8
-    assert [a.data() for a in again.actions_.themes.actions() if a.isChecked()] == ["dark"]
-    assert QSettings().value("window/state") is not None
-    window.set_theme("light")
+    try:
+        window.close()
+        again = MainWindow()
+        qtbot.addWidget(again)
+        again.ask_save = lambda: "discard"
+        assert again.settings.theme() == "dark"
+        assert [a.data() for a in again.actions_.themes.actions() if a.isChecked()] == ["dark"]
+        assert QSettings().value("window/state") is not None
+    finally:
+        window.set_theme("light")
 
 
 def test_changes_outside_the_undo_stack_mark_the_project_modified(demo, tmp_path):

@@ -142,7 +142,9 @@ def test_a_new_users_first_hour(window, qtbot, tmp_path, monkeypatch):
     window.inspector.rows["out_features"].editor.box.setValue(len(few))
     assert window.document.revalidate().nodes["fc2"].output_shape == (len(few),)
     window.show_panel("checkpoints")
-    dialog = checkpoints.open_restore_dialog()
+    checkpoints.open_restore_dialog()  # opens once the edited model is built in the background
+    qtbot.waitUntil(lambda: checkpoints.dialog is not None and checkpoints.dialog.isVisible(), timeout=60_000)
+    dialog = checkpoints.dialog
     dialog.rules.exclude.setText("fc2")
     counts = dialog.update_plan().counts
     assert counts["excluded"] == 2 and counts["restore"] > 0 and counts["mismatch"] == counts["missing"] == 0
@@ -151,6 +153,7 @@ def test_a_new_users_first_hour(window, qtbot, tmp_path, monkeypatch):
     assert window.current_panel() == "training"
     assert window.scene().nodes["conv1"].marks == ("restored",)
     set_folders(training, new_train, new_val, epochs=1)
+    wait_for(qtbot, training.train_button.isEnabled, timeout=60, message="Train for five classes")
     tuned = train_through_button(qtbot, training, timeout_ms=300_000)
     assert tuned.status == "finished", tuned
     tuned_run = Path(tuned.run_dir)

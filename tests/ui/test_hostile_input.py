@@ -71,7 +71,7 @@ def test_report_and_results_show_such_names_escaped(qtbot, undecodable, tmp_path
     qtbot.addWidget(view)
     view.show_report(report, [(name, []) for name in data.class_names])
     assert view.skipped.item(0, 0).text().endswith("/c0/\\xfa bad.png")
-    titles = [view._thumb_grid.itemAtPosition(row, 0).widget().text() for row in range(3)]
+    titles = [title.text() for title, _ in view.thumbs.rows]
     assert "cl\\xe4ss2" in titles[2]
 
     names = data.class_names

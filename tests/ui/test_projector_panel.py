@@ -11,10 +11,10 @@ from PySide6.QtCore import QPoint, Qt
 from studio.engine.data import load_split
 from studio.engine.projector import NeighbourIndex, Projection
 from studio.engine.projector.pipeline import embed_source
+from studio.engine.projector.reports import Stage
+from studio.engine.projector.request import MethodChoice
 from studio.engine.projector.source import open_source
 from studio.engine.runs import layout
-from studio.ui.projector.methods import MethodChoice
-from studio.ui.projector.reports import Stage
 from tests.ui.checkpoint_runs import short_run
 from tests.ui.projector_helpers import click, key, make_panel, mouse, project
 

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from studio.engine.project import Project
+from studio.engine.projector.request import MethodChoice
 from studio.engine.runs import RunReader
 from studio.ui.app import save_screenshot
 from studio.ui.projector.form import LIVE
 from studio.ui.projector.integration import PROJECT_LAYER
-from studio.ui.projector.methods import MethodChoice
 from studio.ui.projector.panel import ProjectorPanel
 from tests.ui.checkpoint_runs import short_run
 

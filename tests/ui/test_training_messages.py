@@ -16,8 +16,12 @@ from studio.ui.training.messages import MessageBar, advise
     ("no usable images in /data: expected class folders", DataError("x"), True, "data cannot be used",
      "Data page"),
     ("no usable images in /data: expected class folders", None, True, "data cannot be used", "Data page"),
-    ("output 'logits' gives 2 values but the data has 3 classes: set its units to 3", None, True,
-     "does not compile", "canvas"),
+    ("output 'logits' gives 2 values but the data has 3 classes: set fc to 3 outputs", None, True,
+     "does not fit the data", "one-click fix"),
+    ("the validation metrics of output 'logits' cannot be computed: it gives values of shape [128] for "
+     "labels of 3 classes; ValueError: If `preds` have one dimension more than `target`, `preds.shape[1]` "
+     "should be equal to number of classes. Make the output give one value per class", None, True,
+     "does not fit the data", "canvas"),
     ("conv1 cannot take 5 channels", ShapeError("x"), True, "does not compile", "canvas"),
     ("unknown config key 'lrr'", ConfigError("x"), True, "setting is invalid", "Settings page"),
     ("ZeroDivisionError: division by zero", ZeroDivisionError(), False, "Unexpected error", "bug"),
@@ -25,6 +29,14 @@ from studio.ui.training.messages import MessageBar, advise
 def test_failures_are_classified_with_an_action(text, exception, user_error, title, action):
     advice = advise(text, exception, user_error)
     assert title in advice.title and action in advice.action and advice.text == text
+
+
+def test_an_internal_error_of_the_trainer_is_a_bug_never_a_model_that_does_not_compile():
+    from studio.ui.training.messages import is_bug
+
+    text = "internal error: KeyError: 'shape'"
+    advice = advise(text, user_error=not is_bug(text))
+    assert advice.title == "Unexpected error" and not is_bug("no usable images in /data")
 
 
 def test_message_bar_shows_and_clears(qtbot):

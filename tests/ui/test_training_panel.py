@@ -96,10 +96,12 @@ def test_a_model_that_does_not_fit_the_data_says_so(qtbot, tmp_path):
     from tests.engine.image_folders import tiny_cnn
 
     panel = make_panel(qtbot, tmp_path, spec=tiny_cnn(classes=2))  # 2 outputs for 3 classes
-    result = train_through_button(qtbot, panel)
-    assert result.status == "failed"
+    wait_for(qtbot, lambda: panel.document.data_facts is not None, message="the data folder's facts")
+    assert not panel.train_button.isEnabled()  # Train waits for the fix (beside it, and on the canvas)
+    assert "gives 2 values but the data has 3 classes: set fc to 3 outputs" in panel.model_check.label.text()
+    assert panel.train() is None
     text = panel.messages.text()
-    assert "The model does not compile" in text and "units to 3" in text
+    assert "The model does not fit the data" in text and "one-click fix" in text
 
 
 def test_nan_loss_stops_with_the_last_good_checkpoint_named(qtbot, tmp_path):

@@ -64,15 +64,17 @@ def test_a_bad_folder_banner_and_its_report_go_when_a_good_folder_is_chosen(qtbo
 def test_a_model_banner_goes_once_the_model_is_fixed_and_trained(qtbot, tmp_path):
     panel = make_panel(qtbot, tmp_path)
     editor = GraphEditor(panel.document)
-    editor.set_arg("image", "shape", None)  # an input without an image shape
+    editor.set_arg("image", "shape", [12, 12])  # an input without an image shape
     page = panel.data_page
     check(qtbot, page, succeeds=False)
     assert page.messages.kind == "error" and "does not compile" in page.messages.text()
     assert "image shape" in shown_text(page.messages.label)
-    train_through_button(qtbot, panel)  # Train fails with the same message at the top of the panel
-    assert "does not compile" in panel.messages.text()
+    panel.document.revalidate()
+    assert not panel.train_button.isEnabled() and "Fix the model first" in panel.train_button.toolTip()
+    assert panel.train() is None and "does not compile" in panel.messages.text()  # scripts are told too
     editor.set_arg("image", "shape", [1, 12, 12])  # fixed on the canvas
     assert page.messages.isHidden() and panel.messages.isHidden()
+    qtbot.waitUntil(panel.train_button.isEnabled)  # once the fixed model is analysed
     panel.settings_form.epochs.setValue(1)
     result = train_through_button(qtbot, panel)
     assert result.status == "finished"

@@ -79,8 +79,8 @@ def test_a_run_out_of_memory_in_a_job_collects_nothing_in_its_thread(qtbot, tmp_
 
     b = SpecBuilder("huge")
     x = b.input("image", [1, 12, 12])
-    x = b.layer("up", "conv2d_transpose", x, out_channels=1, kernel_size=1, stride=200_000, padding="valid")
-    b.output("logits", b.layer("flatten", "flatten", x))
+    x = b.layer("up", "conv2d_transpose", x, out_channels=3, kernel_size=1, stride=200_000, padding="valid")
+    b.output("logits", b.layer("pool", "global_avg_pool", x))
     config = tiny_config(make_image_folder(tmp_path / "data", classes=3, per_class=4), steps=2)
     trainer = Trainer(b.build(), config)
     collected_in = []

@@ -90,6 +90,15 @@ def test_status_line_memory_follows_the_batch_size(demo):
     assert "activations" in one
 
 
+def test_status_line_batch_is_the_training_batch(demo):
+    form = demo.panels["training"].settings_form
+    assert demo.status_line.batch.value() == form.batch_size.value()
+    form.batch_size.setValue(16)
+    assert demo.status_line.batch.value() == 16
+    demo.status_line.batch.setValue(48)  # edited in the status bar: the training batch follows
+    assert form.batch_size.value() == 48
+
+
 def test_code_view_shows_generated_source_and_follows_edits(demo, qtbot):
     demo.show_panel("code")
     code = demo.code_view

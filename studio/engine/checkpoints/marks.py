@@ -1,47 +1,72 @@
-"""Which canvas nodes a restore touched: "restored" and "frozen" marks per graph and node.
+"""Which canvas nodes a restore touched: one :class:`NodeMark` per graph and node.
 
 A tensor such as ``entry_flow_1.sepconv1.weight`` belongs to node ``entry_flow_1`` of the model and,
 when that node is a block use, to node ``sepconv1`` of the block's own graph. A mark inside a block
-covers the block's uses: "restored 1/3" when only one of its three uses was restored.
+counts the block's uses: restored in 1 of its 3 uses when only one was restored. The canvas words them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from torch import nn
 
 from studio.engine.graph_module import GraphModule
 
 Place = tuple[str | None, str]  # (graph: None for the model, else the block name; node id)
-Marks = dict[str | None, dict[str, tuple[str, ...]]]  # graph -> node id -> marks
 
 
-def canvas_marks(model: GraphModule, restored: Iterable[str]) -> Marks:
-    """The marks of every graph: "restored" where some tensor named in ``restored`` lives, "frozen"
-    where all parameters are frozen (per block use, with the share of uses when not all)."""
+@dataclass(frozen=True)
+class NodeMark:
+    """What restores did to one node: ``restored`` of its ``uses`` hold a restored tensor, ``frozen`` of
+    them have every parameter frozen; ``sources`` are the checkpoints its tensors came from."""
+
+    uses: int = 1  # 1 in the model; inside a block, how many uses the block has
+    restored: int = 0
+    frozen: int = 0
+    sources: tuple[str, ...] = ()
+
+    @property
+    def all_restored(self) -> bool:
+        return self.restored >= self.uses
+
+    @property
+    def all_frozen(self) -> bool:
+        return self.frozen >= self.uses
+
+
+Marks = dict[str | None, dict[str, NodeMark]]  # graph -> node id -> mark
+
+
+def canvas_marks(model: GraphModule, restored: Mapping[str, str]) -> Marks:
+    """The marks of every graph: restored where some tensor of ``restored`` (tensor -> the checkpoint it
+    came from) lives, frozen where all parameters are frozen (per block use)."""
     uses: dict[str, int] = {}
     for _, module in model.named_modules():
         if isinstance(module, GraphModule) and module.block_name is not None:
             uses[module.block_name] = uses.get(module.block_name, 0) + 1
     restored_uses: dict[Place, set[str]] = {}  # place -> uses with a restore
-    for name in restored:
+    sources: dict[Place, list[str]] = {}
+    for name, checkpoint in restored.items():
         for place, use in tensor_places(model, name):
             restored_uses.setdefault(place, set()).add(use)
+            if checkpoint not in sources.setdefault(place, []):
+                sources[place].append(checkpoint)
     trainable: dict[Place, dict[str, bool]] = {}  # place -> use -> any trainable
     for name, param in model.named_parameters():
         for place, use in tensor_places(model, name):
             per_use = trainable.setdefault(place, {})
             per_use[use] = per_use.get(use, False) or param.requires_grad
-    frozen = {place: {use for use, train in per_use.items() if not train}
+    frozen = {place: sum(not train for train in per_use.values())
               for place, per_use in trainable.items() if not all(per_use.values())}
-    marks: dict[str | None, dict[str, list[str]]] = {}
-    for kind, found in (("restored", restored_uses), ("frozen", frozen)):
-        for (graph, node), which in found.items():
-            total = 1 if graph is None else uses.get(graph, 1)
-            label = kind if len(which) >= total else f"{kind} {len(which)}/{total}"
-            marks.setdefault(graph, {}).setdefault(node, []).append(label)
-    return {graph: {node: tuple(kinds) for node, kinds in nodes.items()} for graph, nodes in marks.items()}
+    marks: Marks = {}
+    for place in [*restored_uses, *(p for p in frozen if p not in restored_uses)]:
+        graph, node = place
+        marks.setdefault(graph, {})[node] = NodeMark(1 if graph is None else uses.get(graph, 1),
+                                                     len(restored_uses.get(place, ())), frozen.get(place, 0),
+                                                     tuple(sources.get(place, ())))
+    return marks
 
 
 def tensor_places(model: GraphModule, tensor: str) -> list[tuple[Place, str]]:

@@ -16,6 +16,7 @@ from PIL import Image
 from studio.engine.data.dataset import DataConfig
 from studio.engine.data.errors import DataError
 from studio.engine.data.scan import DatasetIndex, scan_image_folder
+from studio.engine.filenames import shown_name
 
 GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 SAMPLE = 32  # image headers read to learn the shape (spread over the folder)
@@ -37,9 +38,12 @@ class DataFacts:
     def num_classes(self) -> int | None:
         return len(self.class_names) if self.class_names else None
 
-    @property
-    def shape_text(self) -> str:
-        return "×".join(str(v) for v in self.shape) if self.shape else ""
+    def required_shape(self) -> tuple[int, int, int]:
+        """``shape``, or DataError when none of the images read opened (a model input needs it)."""
+        if self.shape is None:
+            raise DataError(f"none of the images in {shown_name(self.root)} could be opened to learn the "
+                            "input's shape: check the files, or set the input's shape")
+        return self.shape
 
 
 def data_facts(config: DataConfig, class_names: tuple[str, ...] | None = None) -> DataFacts:

@@ -19,7 +19,6 @@ from studio.engine.graph_module import GraphModule
 from studio.engine.projector.errors import Cancelled, ProjectorError
 
 REDUCTIONS = ("auto", "avg", "max", "flatten")
-PASS_THROUGH = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.Identity)
 Preprocess = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -68,18 +67,6 @@ def feature_nodes(model: GraphModule) -> list[str]:
 
     walk(model, "")
     return found
-
-
-def penultimate_node(model: GraphModule, output: str | None = None) -> str:
-    """The node feeding the last layer of ``output`` (default the first), looking through layers that
-    do nothing at inference (dropout): the usual embedding layer (``fc1`` of the small CNN)."""
-    steps = {step.node_id: step for step in model.steps}
-    node = model.outputs[output or model.output_names[0]]
-    if node in steps:
-        node = steps[node].sources[0]
-    while node in steps and isinstance(model.get_submodule(steps[node].module_name), PASS_THROUGH):
-        node = steps[node].sources[0]
-    return node
 
 
 def extract_features(model: GraphModule, images: np.ndarray | torch.Tensor, nodes: Sequence[str], *,

@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.atomic import atomic_write_text
-from studio.engine.data import ImageCache, load_images
 from studio.engine.projector.embedding import Embedding
 from studio.engine.projector.errors import ProjectorError
-from studio.engine.projector.features import penultimate_node
+from studio.engine.projector.layer import embedding_layer
 from studio.engine.projector.methods import project
 from studio.engine.projector.neighbours import LabelAgreement, NeighbourIndex, label_agreement
 from studio.engine.projector.pipeline import embed_source
 from studio.engine.projector.projection import Projection
-from studio.engine.projector.source import EmbedSource, open_source
+from studio.engine.projector.source import open_source, sprite_pixels
 from studio.engine.projector.sprites import build_atlas
 from studio.engine.projector.tensorboard_export import TensorBoardExport, export_tensorboard
 
@@ -32,7 +31,8 @@ AGREEMENT_SAMPLE = 5000  # query points for the k-NN label agreement (all points
 
 @dataclass(frozen=True)
 class EmbedJob:
-    """What ``studio embed`` does. ``layers`` empty: the layer before the output. ``method`` none
+    """What ``studio embed`` does. ``layers`` empty: the embedding layer (``layer.embedding_layer``, the
+    window's default too). ``method`` none
     skips the projection; ``sprite_size`` None skips the sprites."""
 
     target: str
@@ -94,7 +94,7 @@ def run_embed_job(job: EmbedJob, progress: Progress | None = None,
     out = Path(job.out)
     source = open_source(job.target, job.data_root, device=job.device, progress=report)
     try:
-        layers = job.layers or (penultimate_node(source.model, source.output),)
+        layers = job.layers or (embedding_layer(source.spec, source.output),)
         embeddings = embed_source(source, layers, reduce=job.reduce, batch_size=job.batch_size,
                                   progress=lambda p: report("features", p.done, p.total),
                                   should_stop=should_stop)
@@ -106,9 +106,8 @@ def run_embed_job(job: EmbedJob, progress: Progress | None = None,
             if projection is not None:
                 projections.append(projection)
         first = next(iter(embeddings.values()))
-        images, cache = sprite_images(source, job.sprite_size)
         sprites = export = None
-        try:
+        with sprite_pixels(source, job.sprite_size) as images:
             if images is not None:
                 atlas = build_atlas(images, job.sprite_size, progress=lambda d, t: report("sprites", d, t),
                                     should_stop=should_stop)
@@ -118,9 +117,6 @@ def run_embed_job(job: EmbedJob, progress: Progress | None = None,
                 export = export_tensorboard(list(embeddings.values()), out / "tensorboard", images=images,
                                             cell=job.sprite_size or 32, projections=projections)
                 report("tensorboard", 1, 1)
-        finally:
-            if cache is not None:
-                cache.close()
         correct = first.correct
         summary = EmbedSummary(str(out), str(source.checkpoint.path), source.source, len(first),
                                None if correct is None else float(correct.mean()), tuple(summaries),
@@ -153,17 +149,3 @@ def _layer(job: EmbedJob, out: Path, emb: Embedding, report: Progress,
     variance = None if projection.explained_variance is None else projection.explained_variance.tolist()
     return LayerSummary(emb.layer, emb.dim, str(path), str(saved), variance, agreement), projection
 
-
-def sprite_images(source: EmbedSource, size: int | None) -> tuple[Any, ImageCache | None]:
-    """Thumbnail sources: the decoded model-size images, or the files decoded again at ``size`` when
-    that is larger (sharper sprites); the second value is that fresh cache, for the caller to close."""
-    if size is None:
-        return None, None
-    channels, height, width = source.data.shape
-    if size <= min(height, width):
-        return source.images, None
-    cache = load_images(source.paths, (channels, size, size), resize=source.resize)
-    if not cache.ok.all():
-        cache.close()
-        raise ProjectorError("some images could not be read again for the sprites")
-    return cache.images, cache

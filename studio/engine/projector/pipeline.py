@@ -1,7 +1,7 @@
 """From a model and images to embeddings: features of the chosen nodes plus the model's predictions.
 
-The GUI calls :func:`embed_images` with a live model or :func:`embed_source` with an opened
-checkpoint; the command line goes through the same calls.
+The window and the command line call :func:`embed_source` on an opened source (a checkpoint, or the
+live model on a run's images or a folder); :func:`embed_images` takes any model and images.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def embed_images(model: GraphModule, images: Any, nodes: Sequence[str], *,
 def embed_source(source: EmbedSource, nodes: Sequence[str], *, reduce: str = "auto", batch_size: int = 128,
                  progress: Callable[[ExtractProgress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> dict[str, Embedding]:
-    """:func:`embed_images` on an opened checkpoint and its images, recording where they came from."""
-    info = {"checkpoint": str(source.checkpoint.path), "step": source.checkpoint.step,
-            "model": source.spec.name, "images": source.source}
+    """:func:`embed_images` on an opened source, recording where the model and images came from."""
+    step = {"step": source.checkpoint.step} if source.checkpoint is not None else {}
+    info = {"checkpoint": source.title, **step, "model": source.spec.name, "images": source.source}
     return embed_images(source.model, source.images, nodes, normalization=source.normalization,
                         labels=source.labels, class_names=source.class_names, paths=source.paths,
                         output=source.output, reduce=reduce, batch_size=batch_size, progress=progress,

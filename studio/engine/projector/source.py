@@ -1,6 +1,7 @@
 """A checkpoint's model with its weights, and the images to run it on: a run's validation split or a
 folder, read with the run's classes, label rule, resize mode and normalisation. The projector embeds
-them; ``training.predictions`` scores them.
+them; ``training.predictions`` scores them. The live model (the one being edited) is a source too: on a
+run's images (:func:`with_model`) or on a folder (:func:`open_folder`).
 
     source = open_source("runs/demo")                     # best (else latest) checkpoint, validation split
     source = open_source("runs/demo/checkpoints/ckpt-000000300.safetensors", data_root="photos")
@@ -10,7 +11,8 @@ them; ``training.predictions`` scores them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,7 +22,15 @@ import torch
 from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
 from studio.engine.checkpoints.store import CheckpointVanished
 from studio.engine.compiler import compile_spec
-from studio.engine.data import ImageData, Normalization, Subset, load_split, prepare_image_data
+from studio.engine.data import (
+    DataConfig,
+    ImageData,
+    Normalization,
+    Subset,
+    load_images,
+    load_split,
+    prepare_image_data,
+)
 from studio.engine.graph_module import GraphModule
 from studio.engine.projector.errors import ProjectorError
 from studio.engine.runs import RunReader, layout
@@ -49,17 +59,24 @@ class RowView:
 
 @dataclass(eq=False)
 class EmbedSource:
-    """A model in eval mode and the images to embed; ``source`` says where the images come from."""
+    """A model in eval mode and the images to embed; ``source`` says where the images come from,
+    ``name`` what the model is when it is not the checkpoint's (the live model)."""
 
     model: GraphModule
     spec: ModelSpec
-    checkpoint: CheckpointInfo
+    checkpoint: CheckpointInfo | None  # (None: the live model on a folder)
     data: ImageData
     subset: Subset
     root: Path
     source: str
-    output: str | None
+    output: str | None  # "" = the model's first output
     resize: str = "crop"  # how the files were fitted to the input size (the data config's)
+    name: str | None = None
+
+    @property
+    def title(self) -> str:
+        """What the model is: ``name``, else the checkpoint file."""
+        return self.name or str(self.checkpoint.path)
 
     @property
     def images(self) -> RowView:
@@ -132,6 +149,43 @@ def open_source(target: str | os.PathLike | CheckpointInfo, data_root: str | os.
         data.close()
         raise
     return EmbedSource(model.eval(), spec, info, data, subset, Path(root), source, output, config.data.resize)
+
+
+def open_folder(spec: ModelSpec, model: GraphModule, data_root: str | os.PathLike, *,
+                name: str = "live model", progress: Progress | None = None) -> EmbedSource:
+    """``model`` (built from ``spec``, e.g. the live model) on every image of a folder, normalised by the
+    folder's own statistics (there is no run to take them from)."""
+    data = prepare_image_data(DataConfig(str(data_root), val_split=0.0), input_shape_of(spec),
+                              progress=progress)
+    return EmbedSource(model, spec, None, data, data.train, Path(data.report.root), str(data_root), "",
+                       name=name)
+
+
+def with_model(source: EmbedSource, spec: ModelSpec, model: GraphModule,
+               name: str = "live model") -> EmbedSource:
+    """``source``'s images (read as its run reads them) for another model of the same input, e.g. the
+    live model on a run's validation split; closing either closes both."""
+    return replace(source, model=model, spec=spec, output="", name=name)
+
+
+@contextmanager
+def sprite_pixels(source: EmbedSource, size: int | None) -> Iterator:
+    """Thumbnail sources: the decoded model-size images, or the files decoded again at ``size`` when
+    that is larger (sharper sprites; released afterwards); None when ``size`` is None."""
+    if size is None:
+        yield None
+        return
+    channels, height, width = source.data.shape
+    if size <= min(height, width):
+        yield source.images
+        return
+    cache = load_images(source.paths, (channels, size, size), resize=source.resize)
+    try:
+        if not cache.ok.all():
+            raise ProjectorError("some images could not be read again for the sprites")
+        yield cache.images
+    finally:
+        cache.close()
 
 
 def normalizer(normalization: Normalization, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -25,10 +25,8 @@ from studio.engine.data import (
     prepare_image_data,
 )
 from studio.engine.data.augment import ignored_for_channels
-from studio.engine.data.errors import DataError
 from studio.engine.data.facts import data_facts
 from studio.engine.errors import SpecError, StudioError
-from studio.engine.filenames import shown_name
 from studio.engine.runs import RunWriter, layout
 from studio.engine.runs.lock import RunLock
 from studio.engine.runs.tensorboard import INSTALL_HINT, TensorBoardLogger
@@ -117,9 +115,8 @@ def fit_to_data(spec: ModelSpec, config: TrainConfig,
     facts = data_facts(config.data, class_names)
     outputs = [node.id for node in spec.output_nodes()]
     heads = tuple(head.output for head in bind_losses(config.losses, outputs)) if outputs else None
-    if facts.shape is None and any(node.args.get("shape") is None for node in spec.input_nodes()):
-        raise DataError(f"none of the images in {shown_name(facts.root)} could be opened to learn the "
-                        "input's shape: check the files, or set the input's shape")
+    if any(node.args.get("shape") is None for node in spec.input_nodes()):
+        facts.required_shape()
     return fitted_spec(spec, replace(facts, heads=heads))
 
 

@@ -9,18 +9,18 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
+from studio.engine.checkpoints.marks import NodeMark
 from studio.engine.layers.registry import get_layer
 from studio.engine.spec.block_analysis import instance_shapes
 from studio.engine.spec.build import Issue, NodeInfo
 from studio.engine.spec.model import Node
 from studio.ui.canvas import style
+from studio.ui.canvas.marks import MARK_COLORS, mark_labels, mark_parts, pill_text, tooltip_lines
 from studio.ui.format import count_text, shape_text
 from studio.ui.theme import category_color
 
 BADGE_RADIUS = 8.0
 ROW = 14.0
-MARK_TEXT = {"restored": "⟲ restored", "frozen": "❄ frozen"}
-MARK_COLORS = {"restored": "#2e8b57", "frozen": "#3d7fd1"}
 
 
 class PortItem(QGraphicsItem):
@@ -97,7 +97,7 @@ class NodeItem(QGraphicsItem):
         self.expanded = False
         self.info: NodeInfo | None = None
         self.issues: list[Issue] = []
-        self.marks: tuple[str, ...] = ()  # labels drawn under the node, e.g. restored, frozen
+        self.mark: NodeMark | None = None  # what restores did to it (pills under the node)
         self._node = node
         self._signature: tuple = ()
         self._rows: list[tuple[str, str]] = []
@@ -127,13 +127,18 @@ class NodeItem(QGraphicsItem):
         self.info, self.issues = info, issues
         self._refresh()
 
-    def set_marks(self, marks: tuple[str, ...]) -> None:
+    def set_mark(self, mark: NodeMark | None) -> None:
         """Small labels on the node's lower edge (the checkpoint panel marks restored and frozen
-        layers, inside a block with the share of its uses: "restored 1/3"); a "frozen" mark (every
-        use) also tints the node."""
-        if tuple(marks) != self.marks:
-            self.marks = tuple(marks)
+        layers, inside a block with the share of its uses: "restored 1/3"); frozen in every use also
+        tints the node."""
+        if mark != self.mark:
+            self.mark = mark
             self._refresh()
+
+    @property
+    def marks(self) -> tuple[str, ...]:
+        """The labels shown: ``("restored", "frozen 1/3")``."""
+        return mark_labels(self.mark)
 
     def toggle_expanded(self) -> None:
         """Show or hide the layers of a repeat/stack node in place."""
@@ -170,7 +175,7 @@ class NodeItem(QGraphicsItem):
         if self.expanded and info is not None:
             rows = [(name, shape_text(s)) for name, s in instance_shapes(node, info)]
         signature = (title, type_name, category, style.summary(node, info), shape, params,
-                     tuple(i.message for i in self.issues), tuple(rows), node.share, self.marks)
+                     tuple(i.message for i in self.issues), tuple(rows), node.share, self.mark)
         if signature == self._signature and not force:
             return
         self._signature = signature
@@ -194,12 +199,7 @@ class NodeItem(QGraphicsItem):
         for issue in self.issues:
             where = f" ({html.escape(issue.arg)})" if issue.arg else ""
             parts.append(f"<span style='color:#d9342b'>⚠{where} {html.escape(issue.message)}</span>")
-        for mark in self.marks:
-            kind, _, part = mark.partition(" ")
-            done, _, total = part.partition("/")
-            where = f" in {done} of the {total} uses of this block" if part else ""
-            what = "weights restored from a checkpoint" if kind == "restored" else "weights frozen"
-            parts.append(f"{MARK_TEXT.get(kind, kind)}: {what}{where}")
+        parts.extend(html.escape(line, quote=False) for line in tooltip_lines(self.mark))
         return "<br>".join(parts)
 
     # ---- geometry -----------------------------------------------------------------------------
@@ -310,16 +310,15 @@ class NodeItem(QGraphicsItem):
         self._paint_badge(painter, rect, messages, colors)
 
     def _paint_marks(self, painter: QPainter, rect: QRectF) -> None:
-        if "frozen" in self.marks:
+        if self.mark is not None and self.mark.frozen and self.mark.all_frozen:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(80, 150, 230, 40))
             painter.drawRoundedRect(rect, style.CORNER, style.CORNER)
         font = style.fonts()[2]
         painter.setFont(font)
         left, right = rect.left() + 8, rect.right() - 8  # pills go left, then right: the port stays free
-        for index, mark in enumerate(self.marks):
-            kind, _, part = mark.partition(" ")  # "restored 1/3": restored in one of three block uses
-            text = f"{MARK_TEXT.get(kind, kind)} {part}".strip()
+        for index, (kind, share) in enumerate(mark_parts(self.mark)):
+            text = pill_text(kind, share)  # "⟲ restored 1/3": restored in one of three block uses
             width = QFontMetricsF(font).horizontalAdvance(text) + 10
             x = left if index % 2 == 0 else right - width
             pill = QRectF(x, rect.bottom() - 7, width, 14)

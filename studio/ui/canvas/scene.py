@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
+from studio.engine.checkpoints.marks import NodeMark
 from studio.engine.spec.analysis import Analysis
 from studio.engine.spec.block_analysis import analyze_block
 from studio.engine.spec.edits import (
@@ -48,7 +49,7 @@ class CanvasScene(SceneGestures, QGraphicsScene):
         self.editor.measure = self.node_boxes
         self.colors = canvas_colors()
         self.nodes: dict[str, NodeItem] = {}
-        self.node_marks: dict[str, tuple[str, ...]] = {}  # node id -> marks (see set_node_marks)
+        self.node_marks: dict[str, NodeMark] = {}  # node id -> what restores did (see set_node_marks)
         self.edge_items: dict[Edge, EdgeItem] = {}
         self.analysis: Analysis | None = None
         self.note = ""
@@ -63,6 +64,7 @@ class CanvasScene(SceneGestures, QGraphicsScene):
         self._reroute_timer.timeout.connect(self.reroute)
         document.spec.subscribe(self._on_event)
         document.sigAnalysed.connect(self._on_analysis)
+        self._attached = True
         self.rebuild()
 
     @property
@@ -74,7 +76,10 @@ class CanvasScene(SceneGestures, QGraphicsScene):
         return self.editor.graph
 
     def detach(self) -> None:
-        """Stop following the document (before the scene is thrown away)."""
+        """Stop following the document (before the scene is thrown away); once is enough."""
+        if not self._attached:
+            return
+        self._attached = False
         self.document.spec.unsubscribe(self._on_event)
         with contextlib.suppress(RuntimeError, TypeError):
             self.document.sigAnalysed.disconnect(self._on_analysis)
@@ -110,14 +115,14 @@ class CanvasScene(SceneGestures, QGraphicsScene):
         item = NodeItem(node, node_ports(self.spec, node, self.block))
         self.addItem(item)
         self.nodes[node_id] = item
-        item.set_marks(self.node_marks.get(node_id, ()))
+        item.set_mark(self.node_marks.get(node_id))
 
-    def set_node_marks(self, marks: dict[str, tuple[str, ...]]) -> None:
-        """Labels under nodes, e.g. ``{"conv1": ("restored", "frozen")}`` from the checkpoint panel;
-        nodes not named lose theirs."""
+    def set_node_marks(self, marks: dict[str, NodeMark]) -> None:
+        """Labels under nodes, e.g. ``{"conv1": NodeMark(restored=1, frozen=1)}`` from the checkpoint
+        panel; nodes not named lose theirs."""
         self.node_marks = dict(marks)
         for node_id, item in self.nodes.items():
-            item.set_marks(self.node_marks.get(node_id, ()))
+            item.set_mark(self.node_marks.get(node_id))
 
     def _add_edge(self, edge: Edge) -> None:
         src, dst = self.nodes.get(edge.src), self.nodes.get(edge.dst)

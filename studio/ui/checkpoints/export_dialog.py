@@ -107,6 +107,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self.format.currentIndexChanged.connect(self._format_changed)
+        self.destination.textChanged.connect(self._forget_result)
         self._format_changed()
 
     # ---- options ------------------------------------------------------------------------------
@@ -117,7 +118,13 @@ class ExportDialog(QDialog):
     def set_format(self, format: str) -> None:
         self.format.setCurrentIndex(self.format.findData(format))
 
+    def _forget_result(self) -> None:
+        """Another format or destination: the line about the last export no longer describes them."""
+        if not self.busy:
+            self.status.clear()
+
     def _format_changed(self) -> None:
+        self._forget_result()
         format = self.chosen_format
         self.opset.setEnabled(format == "onnx")
         self.dynamic.setEnabled(format == "onnx")

@@ -169,6 +169,8 @@ class CheckpointPanel(QWidget):
         if self._compare_with is not None:
             self.viewer.compare(self._compare_with, self._compare_with.name)
         self._update_actions()
+        if self.live is not None:
+            self.live.prepare()  # restore and compare need the model: build it in the background now
         if self._restore_when_open is not None and path.resolve() == self._restore_when_open:
             self._restore_when_open = None
             self.open_restore_dialog()
@@ -190,19 +192,28 @@ class CheckpointPanel(QWidget):
 
     # ---- actions ------------------------------------------------------------------------------
     def compare_with_model(self) -> None:
-        """Colour the open checkpoint's tensors by their change to the live model's."""
+        """Colour the open checkpoint's tensors by their change to the live model's (once it is built;
+        its weights are copied in the comparison's job)."""
         if self.live is None or self.viewer.path is None:
             return
-        try:
-            model = self.live.module()
-        except StudioError as exc:
-            self.show_error(f"The model does not build, so it cannot be compared: {exc}")
-            return
-        self.viewer.compare(model, "the model in the editor")
+        path = self.viewer.path
+
+        def compare() -> None:
+            if self.viewer.path == path:  # (still the checkpoint asked about)
+                self.viewer.compare(self.live.weights(), "the model in the editor")
+
+        self.live.when_ready(compare, lambda message: self.show_error(
+            f"The model does not build, so it cannot be compared: {message}"))
 
     def open_restore_dialog(self) -> RestoreDialog | None:
-        """The partial restore dialog for the open checkpoint into the live model."""
+        """The partial restore dialog for the open checkpoint into the live model (None: it opens once
+        the model is built in the background, or the model does not build)."""
         if self.live is None or self.viewer.inspector is None:
+            return None
+        if not self.live.ready:
+            path = self.viewer.path
+            self.live.when_ready(lambda: self.viewer.path == path and self.open_restore_dialog(),
+                                 lambda message: self.show_error(f"Cannot restore into the model: {message}"))
             return None
         if isinstance(self.dialog, RestoreDialog) and self.dialog.isVisible() \
                 and self.dialog.source == self.viewer.path:
@@ -230,12 +241,12 @@ class CheckpointPanel(QWidget):
             weights = self.viewer.path  # a run's exports go beside its checkpoints, not among them
             folder = path.parent.parent / "exports" if run else path.parent
         elif self.live is not None:
-            try:
-                weights = self.live.module()
-            except StudioError as exc:
-                self.show_error(f"The model does not build, so it cannot be exported: {exc}")
+            problem = self.live.build_error
+            if problem is not None:
+                self.show_error(f"The model does not build, so it cannot be exported: {problem}")
                 return None
-            spec, label, folder = self.live.spec, "the model in the editor", None
+            weights = self.live.weights()  # read (and built if need be) in the export's job
+            spec, label, folder = weights.spec, "the model in the editor", None
         else:
             return None
         dialog = ExportDialog(spec, weights, label, folder, self)
@@ -249,27 +260,25 @@ class CheckpointPanel(QWidget):
             spec = recorded_spec(self.viewer.path)
         except StudioError:
             spec = None
-        if spec is None and self.live is not None:
-            try:
-                names = set(self.live.module().state_dict())
-            except StudioError:
-                return None
-            if names == {entry.name for entry in self.viewer.inspector.entries}:
-                spec = self.live.spec
+        fits = self.live is not None and self.live.ready and \
+            set(self.live.shapes) == {entry.name for entry in self.viewer.inspector.entries}
+        if spec is None and fits:
+            spec = self.live.spec.copy()
         return spec
 
     def shutdown(self) -> None:
         """Let background work end before the application does (an export finishes or times out)."""
         self.viewer.shutdown()
-        job = getattr(self.dialog, "job", None)
-        if job is not None:
-            job.wait(60.0)
+        jobs = [getattr(self.dialog, "job", None), *(self.live.jobs if self.live is not None else [])]
+        for job in jobs:
+            if job is not None:
+                job.wait(60.0)
 
     # ---- for screenshots and tests ------------------------------------------------------------
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Process events until no background work of the panel is left (False on timeout)."""
         end = time.monotonic() + timeout
-        while self.viewer.busy:
+        while self.viewer.busy or (self.live is not None and self.live.busy):
             if time.monotonic() > end:
                 return False
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)

@@ -1,5 +1,6 @@
 """Partial restore: the model's tensors beside the checkpoint's, rules and patterns on top, and a
-plan preview recomputed on every change. Apply copies the planned tensors into the live model."""
+plan preview recomputed on every change. Apply has the live model copy the planned tensors in (in its
+own background job)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from PySide6.QtWidgets import (
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.plan import RestorePlan, make_plan
 from studio.engine.checkpoints.presets import list_presets
-from studio.engine.checkpoints.restore import RestoreResult, apply_plan
+from studio.engine.checkpoints.restore import RestoreResult
 from studio.engine.checkpoints.selection import Selection
+from studio.engine.errors import StudioError
 from studio.engine.training.config import InitConfig
 from studio.ui.checkpoints.live_model import LiveModel
 from studio.ui.checkpoints.plan_trees import COLORS, CheckpointPlanTree, ModelPlanTree
@@ -47,8 +49,10 @@ class RestoreDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Restore weights from a checkpoint")
         self.resize(1150, 720)
+        if not live.ready:
+            raise StudioError("the model is still being built: try again in a moment")
         self.live, self.source = live, Path(source)
-        self.model_shapes: Shapes = {name: tuple(t.shape) for name, t in live.module().state_dict().items()}
+        self.model_shapes: Shapes = dict(live.shapes)
         self.source_shapes = {name: tuple(shape) for name, shape in source_shapes.items()}
         self.plan: RestorePlan | None = None
         self.result: RestoreResult | None = None
@@ -175,26 +179,19 @@ class RestoreDialog(QDialog):
         if plan is None:
             return
         rules = self.rule_set()
-        model, source, freeze = self.live.module(), self.source, rules.freeze
-        step = InitConfig(str(source), rules.selection.include, rules.selection.exclude,
-                           rules.mapping.to_dict(), freeze)
+        step = InitConfig(str(self.source), rules.selection.include, rules.selection.exclude,
+                          rules.mapping.to_dict(), rules.freeze)
         self.progress.setValue(0)
         self.progress.show()
-        self.job = Job(lambda report: apply_plan(model, plan, source, freeze=freeze,
-                                                 progress=lambda f, _: report(f)),
-                       name="restore", parent=self)
+        self.job = self.live.restore(plan, self.source, step)  # in the background, in the live model
         self.job.sigEvents.connect(lambda events: self.progress.setValue(int(100 * events[-1])))
-        self.job.sigFinished.connect(lambda result: self._applied(result, step, then_fine_tune))
+        self.job.sigFinished.connect(lambda outcome: self._applied(outcome[0], step, then_fine_tune))
         self.job.sigFailed.connect(self._failed)
-        self.live.busy = True
-        self.job.start()
         self._enable(False)
 
     def _applied(self, result: RestoreResult, step: InitConfig, then_fine_tune: bool) -> None:
-        self.live.busy = False
         self.progress.hide()
         self.result = result
-        self.live.record(result, step)
         frozen = f", {len(result.frozen)} parameters frozen" if result.frozen else ""
         self.summary.setText(_summary_html(result.plan) + f"<br><b>Applied:</b> {len(result.restored)} "
                              f"tensors restored into the model{frozen}.")
@@ -204,7 +201,6 @@ class RestoreDialog(QDialog):
             self.sigFineTune.emit(step)
 
     def _failed(self, failure: JobFailure) -> None:
-        self.live.busy = False
         self.progress.hide()
         self.error.setText(f"Nothing was restored: {failure.message}")
         self._enable(self.plan is not None)

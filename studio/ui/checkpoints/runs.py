@@ -16,9 +16,11 @@ from studio.engine.checkpoints.inspector import list_run
 from studio.engine.checkpoints.store import checkpoints_dir
 from studio.engine.runs import RunReader
 from studio.ui.format import bytes_text
+from studio.ui.scrolling import FitColumns
 
 COLUMNS = ("Checkpoint", "", "Step", "Epoch", "Saved", "Metrics", "Size")
 NAME, MARKS, STEP, EPOCH, SAVED, METRICS, SIZE = range(len(COLUMNS))
+COLUMN_WIDTHS = ((190, 150), (90, 70), (50, 40), (46, 40), (64, 60), (220, 70), (64, 52))  # natural, least
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FILES = "Opened files"
 
@@ -50,8 +52,8 @@ class RunBrowser(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setUniformRowHeights(True)
         self.setRootIsDecorated(True)
-        for column, width in enumerate((150, 100, 50, 46, 64, 220)):
-            self.setColumnWidth(column, width)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "small_cnn-2…-170802": the end differs
+        self.columns_fit = FitColumns(self, dict(enumerate(COLUMN_WIDTHS)))  # no sideways scrolling
         self.runs: dict[Path, QTreeWidgetItem] = {}
         self._files: QTreeWidgetItem | None = None
         self._watcher = QFileSystemWatcher(self)
@@ -70,7 +72,7 @@ class RunBrowser(QTreeWidget):
         item = self.runs.get(path)
         if item is None:
             item = QTreeWidgetItem([path.name])
-            item.setToolTip(NAME, str(path))
+            item.setToolTip(NAME, f"{path.name}\n{path}")
             font = item.font(NAME)
             font.setBold(True)
             item.setFont(NAME, font)
@@ -83,6 +85,24 @@ class RunBrowser(QTreeWidget):
         self._fill_run(path, item)
         item.setExpanded(True)
         return item
+
+    def move_run(self, old: str | Path, new: str | Path) -> None:
+        """Run folder ``old`` is at ``new`` now (moved into its project): its rows follow it, the
+        selection too (``sigSelectionChanged`` then names the checkpoints where they are)."""
+        old, new = Path(old).resolve(), Path(new).resolve()
+        item = self.runs.pop(old, None)
+        if item is None:
+            return
+        self.runs[new] = item
+        item.setText(NAME, new.name)
+        item.setToolTip(NAME, item.toolTip(NAME).replace(str(old), str(new)))
+        self._watcher.removePaths([str(old), str(checkpoints_dir(old))])
+        for index in range(item.childCount()):
+            child = item.child(index)
+            child.setData(NAME, PATH_ROLE, str(new / Path(child.data(NAME, PATH_ROLE)).relative_to(old)))
+        self.refresh()
+        if any(child.isSelected() for child in (item.child(i) for i in range(item.childCount()))):
+            self.sigSelectionChanged.emit(self.selected_paths())
 
     def add_file(self, path: str | Path) -> QTreeWidgetItem:
         """Show a single checkpoint file (already checked readable by the caller)."""

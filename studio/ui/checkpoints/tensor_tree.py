@@ -15,9 +15,12 @@ from studio.engine.checkpoints.stats import TensorStats
 from studio.ui.checkpoints.filtering import name_filter
 from studio.ui.checkpoints.scopes import Scope, group_by_scope, leaf_label
 from studio.ui.format import bytes_text, count_text, shape_text
+from studio.ui.scrolling import FitColumns
 
 COLUMNS = ("Name", "Shape", "Type", "Size", "Min", "Max", "Mean", "Std", "Zeros", "NaN/Inf", "Change")
 NAME, SHAPE, DTYPE, SIZE, MIN, MAX, MEAN, STD, ZEROS, BAD, CHANGE = range(len(COLUMNS))
+COLUMN_WIDTHS = {NAME: (190, 110), SHAPE: (100, 70), DTYPE: (66, 56), MEAN: (84, 60), ZEROS: (56, 44),
+                 BAD: (58, 50), CHANGE: (120, 80)}  # natural and least width; the others (72, 56)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -70,14 +73,11 @@ class TensorTree(QTreeWidget):
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # checkpoint order until a header is clicked
         header = self.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        self.setColumnWidth(NAME, 190)
-        for column in range(1, len(COLUMNS)):
-            self.setColumnWidth(column, 72)
-        for column, width in ((SHAPE, 100), (DTYPE, 66), (MEAN, 84), (ZEROS, 56), (BAD, 58), (CHANGE, 120)):
-            self.setColumnWidth(column, width)
-        self.setColumnHidden(CHANGE, True)
+        header.setStretchLastSection(False)  # (before the move: else the hidden column kept its room)
         header.moveSection(header.visualIndex(CHANGE), 1)  # shown next to the name when comparing
+        self.setColumnHidden(CHANGE, True)
+        self.columns_fit = FitColumns(self, {column: COLUMN_WIDTHS.get(column, (72, 56))
+                                             for column in range(len(COLUMNS))})  # never sideways
         self.items: dict[str, QTreeWidgetItem] = {}  # tensor name -> row
         self._scopes: dict[str, QTreeWidgetItem] = {}
         self._entries: dict[str, TensorEntry] = {}
@@ -98,6 +98,7 @@ class TensorTree(QTreeWidget):
         for index in range(top):
             self.topLevelItem(index).setExpanded(top <= 12)
         self.setColumnHidden(CHANGE, True)
+        self.columns_fit.fit()
 
     def _add_scope(self, scope: Scope, parent: QTreeWidgetItem, counter: list[int]) -> tuple[int, int]:
         total_bytes = total_values = 0
@@ -161,6 +162,7 @@ class TensorTree(QTreeWidget):
     def set_diff(self, diffs: list[TensorDiff] | None) -> None:
         """Show each tensor's change against another checkpoint (None hides the column)."""
         self.setColumnHidden(CHANGE, diffs is None)
+        self.columns_fit.fit()
         for item in [*self.items.values(), *self._scopes.values()]:
             item.setText(CHANGE, "")
             item.setData(CHANGE, SORT_ROLE, None)

@@ -12,7 +12,6 @@ from PySide6.QtCore import QObject
 
 from studio.engine.checkpoints.marks import Marks
 from studio.engine.training.config import InitConfig
-from studio.ui.training.project_settings import project_runs
 
 if TYPE_CHECKING:
     from studio.ui.checkpoints.panel import CheckpointPanel
@@ -28,6 +27,7 @@ class WindowLink(QObject):
         panel.live.sigChanged.connect(self.show_marks)
         panel.sigFineTune.connect(self.fine_tune)
         window.document.sigFileChanged.connect(self.sync_runs)
+        window.document.sigRunsMoved.connect(self.runs_moved)
         window.tabs.currentChanged.connect(lambda _: self.sync_runs())  # runs started since show up
         window.canvas_tabs.currentChanged.connect(lambda _: self._apply_marks())  # a block tab opened
         self.sync_runs()
@@ -43,10 +43,14 @@ class WindowLink(QObject):
 
     def sync_runs(self) -> None:
         """List the project's runs and the run folders in its runs folder (where Train writes)."""
-        document = self.window.document
-        for path in project_runs(document.project, document.path):
+        for path in self.window.document.run_dirs():
             if path.resolve() not in self.panel.browser.runs:
                 self.panel.add_run(path)
+
+    def runs_moved(self, moved: dict, sentence: str | None = None) -> None:
+        """Runs went into the project's folder (a save): their checkpoints are listed from there."""
+        for old, new in moved.items():
+            self.panel.browser.move_run(old, new)
 
     def fine_tune(self, step: InitConfig) -> None:
         """Start the next training run from the restores applied so far (their rules, replayed)."""

@@ -91,6 +91,16 @@ def _text(values: list[str], title: str) -> Coloring:
                     tuple(int(counts[i]) for i in order), title)
 
 
+def edge_texts(edges: np.ndarray) -> list[str]:
+    """Bin edges written with as few significant digits (3 or more) as keep each one apart from its
+    neighbours: 0.9991, 0.9999, 1 rather than "1 – 1" twice."""
+    for digits in range(3, 17):
+        texts = [f"{edge:.{digits}g}" for edge in edges]
+        if all(a != b for a, b in zip(texts, texts[1:], strict=False)):
+            return texts
+    return texts
+
+
 def _numeric(values: np.ndarray, title: str) -> Coloring:
     """Eight quantile bins on a viridis-like ramp."""
     values = np.asarray(values, dtype=np.float64)
@@ -103,6 +113,7 @@ def _numeric(values: np.ndarray, title: str) -> Coloring:
     index = np.where(finite, index, -1)
     step = (len(SEQUENTIAL) - 1) / max(bins - 1, 1)
     palette = tuple(SEQUENTIAL[int(round(i * step))] for i in range(bins))
-    names = tuple(f"{edges[i]:.3g} – {edges[min(i + 1, len(edges) - 1)]:.3g}" for i in range(bins))
+    shown = edge_texts(edges)
+    names = tuple(f"{shown[i]} – {shown[min(i + 1, len(edges) - 1)]}" for i in range(bins))
     counts = tuple(int((index == i).sum()) for i in range(bins))
     return Coloring(index, palette, names, counts, title)

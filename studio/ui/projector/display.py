@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from studio.engine.projector import Projection
+from studio.engine.projector.compare import align_layout, blend
+from studio.engine.projector.projecting import ProjectionResult
+from studio.engine.projector.reports import Prepared
 from studio.ui.projector.colors import NONE, color_by, color_choices
-from studio.ui.projector.compare import align_layout, blend
 from studio.ui.projector.explore import EMPTY
-from studio.ui.projector.job import ProjectionResult
-from studio.ui.projector.reports import Prepared
 from studio.ui.projector.sprites import SpriteSheet
 from studio.ui.projector.view3d import opengl_problem
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from studio.engine.projector import NeighbourIndex
-from studio.ui.projector.search import SearchError
+from studio.engine.projector.search import SearchError
 
 EMPTY = np.zeros(0, dtype=np.int64)
 

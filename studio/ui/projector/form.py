@@ -3,7 +3,6 @@ plus the Project / Cancel buttons and the progress of the job running it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -23,33 +22,17 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
+from studio.engine.projector.layer import embedding_layer, run_output
+from studio.engine.projector.request import ProjectionRequest
 from studio.engine.runs import RunReader, layout
 from studio.engine.spec.model import ModelSpec
-from studio.ui.projector.methods import MethodChoice, MethodOptions
+from studio.ui.elided import ElidedLabel
+from studio.ui.projector.methods import MethodOptions
 
 LIVE = "live"
 VALIDATION = "validation"
 THUMB_SIZES = (16, 32, 48, 64)
-PASS_THROUGH = ("dropout",)  # layers that change nothing at evaluation time
 COMPARE_MODES = (("side", "side by side"), ("animate", "animated"))
-
-
-@dataclass(frozen=True)
-class ProjectionRequest:
-    """Everything a projection job needs, as plain values (it crosses to the worker thread).
-
-    ``checkpoint`` is a checkpoint file, or None for the live model; ``data`` a folder, or None for
-    the run's validation split; ``compare`` a second checkpoint of the same run (or None).
-    """
-
-    run_dir: str | None
-    checkpoint: str | None
-    data: str | None
-    layer: str
-    method: MethodChoice
-    cell: int = 32
-    compare: str | None = None
-    compare_mode: str = "side"
 
 
 def checkpoint_title(info: CheckpointInfo) -> str:
@@ -59,21 +42,6 @@ def checkpoint_title(info: CheckpointInfo) -> str:
     if accuracy is not None:
         text += f"  acc {accuracy:.3f}"
     return text + (f"  ({', '.join(marks)})" if marks else "")
-
-
-def embedding_layer(spec: ModelSpec) -> str:
-    """The node feeding the layer before the first output (the usual embedding layer; dropout, an
-    identity when evaluating, is skipped back over), else the last non-output node."""
-    sources = {e.dst: e.src for e in spec.edges}
-    outputs = [n.id for n in spec.nodes.values() if n.type == "output"]
-    last = sources.get(outputs[0]) if outputs else None
-    before = sources.get(last) if last else None
-    while before and spec.node(before).type in PASS_THROUGH and before in sources:
-        before = sources[before]
-    if before and spec.node(before).type != "input":
-        return before
-    others = [n.id for n in spec.nodes.values() if n.type != "output"]
-    return last or (others[-1] if others else "")
 
 
 class SetupForm(QWidget):
@@ -88,8 +56,7 @@ class SetupForm(QWidget):
         self.spec: ModelSpec | None = None
         self.class_names: tuple[str, ...] = ()
         self.live_available = False
-        self.run_label = QLabel("No run open")
-        self.run_label.setWordWrap(True)
+        self.run_label = ElidedLabel("No run open")  # one line: "Run: small_cnn-2026…-195910"
         browse_run = QPushButton("Open run…")
         browse_run.clicked.connect(self._browse_run)
         self.checkpoint = QComboBox()
@@ -180,7 +147,7 @@ class SetupForm(QWidget):
             spec = CheckpointStore(self.run_dir / layout.CHECKPOINTS).load_spec(checkpoints[-1])
         report = reader.data_report() or {}
         self.class_names = tuple(report.get("class_names") or ())
-        self.set_spec(spec)
+        self.set_spec(spec, run_output(spec, reader.config()) if spec is not None else None)
         preferred = next((i for i, c in enumerate(checkpoints) if c.is_best), len(checkpoints) - 1)
         for box in (self.checkpoint, self.compare_checkpoint):
             box.clear()
@@ -194,8 +161,9 @@ class SetupForm(QWidget):
         self.methods.set_classes(self.class_names)
         self.status.setText("" if checkpoints else "This run has no checkpoint yet: use the live model.")
 
-    def set_spec(self, spec: ModelSpec | None) -> None:
-        """Offer the nodes of ``spec`` as layers (the embedding layer preselected)."""
+    def set_spec(self, spec: ModelSpec | None, output: str | None = None) -> None:
+        """Offer the nodes of ``spec`` as layers (the embedding layer of ``output`` preselected: the one
+        ``studio embed`` takes)."""
         self.spec = spec
         current = self.layer.currentText()
         self.layer.clear()
@@ -203,7 +171,8 @@ class SetupForm(QWidget):
             return
         node_ids = [n.id for n in spec.nodes.values() if n.type != "output"]
         self.layer.addItems(node_ids)
-        self.layer.setCurrentText(current if current and current in node_ids else embedding_layer(spec))
+        default = embedding_layer(spec, output)
+        self.layer.setCurrentText(current if current and current in node_ids else default)
 
     def set_live_available(self, available: bool) -> None:
         self.live_available = available

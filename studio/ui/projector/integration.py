@@ -1,20 +1,15 @@
 """How the projector plugs into the main window: the canvas's "Project this layer" menu entry, the live
 model (the edited model, with any restored weights) as a source, opening a selection in the training
 panel's confusion matrix and misclassified gallery, and the first run trained in the window as its
-source."""
+source (followed when a save moves it into the project)."""
 
 from __future__ import annotations
-
-import copy
 
 import numpy as np
 from PySide6.QtGui import QAction
 
-from studio.engine.compiler import compile_spec
-from studio.engine.errors import StudioError
-from studio.engine.spec.io import spec_from_dict, spec_to_dict
+from studio.engine.projector.points import LiveSource, live_source
 from studio.engine.training.predictions import Predictions
-from studio.ui.projector.source import LiveModel
 
 PROJECT_LAYER = "Project this layer"
 
@@ -33,6 +28,7 @@ def install(window, panel) -> None:
     training = window.panels.get("training")
     if hasattr(training, "sigRunEnded"):
         training.sigRunEnded.connect(lambda result: offer_run(panel, result))
+    window.document.sigRunsMoved.connect(lambda moved, _sentence: follow_moved_run(panel, moved))
 
 
 def offer_run(panel, result) -> None:
@@ -41,6 +37,14 @@ def offer_run(panel, result) -> None:
     run_dir = getattr(result, "run_dir", None)
     if run_dir and panel.form.run_dir is None:
         panel.open_run(run_dir, project=False)
+
+
+def follow_moved_run(panel, moved: dict) -> None:
+    """The projector's run went into the project's folder (a save): it is offered from there."""
+    run_dir = panel.form.run_dir
+    new = moved.get(run_dir.resolve()) if run_dir is not None else None
+    if new is not None:
+        panel.form.set_run(new)
 
 
 def project_selected_layer(window, panel) -> None:
@@ -54,16 +58,14 @@ def project_selected_layer(window, panel) -> None:
     panel.project_layer(nodes[0])
 
 
-def live_snapshot(window) -> LiveModel:
-    """A copy of the edited model for the projector's worker: the checkpoint panel's live model (with
-    restored weights) when there is one, else the canvas spec freshly compiled."""
-    spec = spec_from_dict(spec_to_dict(window.document.spec))
+def live_snapshot(window) -> LiveSource:
+    """Where the projector's worker takes the edited model from: the checkpoint panel's live model (with
+    restored weights) when there is one, else the canvas spec compiled there. Only the spec is copied
+    here; compiling and copying weights happen in the worker."""
     live = getattr(window.panels.get("checkpoints"), "live", None)
-    try:
-        module = copy.deepcopy(live.module()) if live is not None else compile_spec(spec, device="cpu")
-    except StudioError as exc:
-        raise StudioError(f"the model on the canvas does not compile: {exc}") from None
-    return LiveModel(spec, module)
+    if live is not None:
+        return live.snapshot_work()
+    return live_source(None, window.document.spec.copy())
 
 
 def open_in_training(window, panel, indices: np.ndarray) -> bool:

@@ -1,12 +1,11 @@
 """``MethodOptions``: the projection method and its parameters (PCA, t-SNE, UMAP, custom axes).
 
-``options()`` returns a frozen :class:`MethodChoice` (plain values, safe to hand to a worker thread).
+``choice()`` returns the engine's frozen :class:`MethodChoice` (plain values, safe to hand to a worker).
 """
 
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -23,28 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.projector.request import METHOD_TITLES, MethodChoice
 from studio.engine.projector.umap_layout import MISSING as UMAP_MISSING
 
-METHODS = (("pca", "PCA"), ("tsne", "t-SNE"), ("umap", "UMAP"), ("custom", "Custom axes"))
+METHODS = tuple(METHOD_TITLES.items())  # (key, title) in the order offered
 AXIS_KINDS = (("classes", "class means"), ("queries", "search queries"))
-
-
-@dataclass(frozen=True)
-class MethodChoice:
-    """A projection method with its options (engine keyword arguments) and, for custom axes, the ends
-    of each axis: ``axes[i] = (from, to)`` class names or search queries."""
-
-    method: str = "pca"
-    dims: int = 2
-    options: dict[str, Any] = field(default_factory=dict)
-    axis_kind: str = "classes"
-    axes: tuple[tuple[str, str], ...] = ()
-
-    def describe(self) -> str:
-        name = dict(METHODS)[self.method]
-        if self.method == "custom":
-            return f"{name}: " + "; ".join(f"{a} → {b}" for a, b in self.axes)
-        return f"{name} {self.dims}-D"
 
 
 def umap_installed() -> bool:

@@ -1,7 +1,8 @@
 """``ProjectorPanel``: the embedding projector tab — choose what to project on the left, explore the
 points in the middle, legend, search, selection and neighbours on the right.
 
-All computing is the engine's, in a background :class:`Job`; the panel only shows what it reports.
+All computing is the engine's (:func:`studio.engine.projector.projecting.run_projection`), in a background
+:class:`Job`; the panel only shows what it reports.
 ``create_panel(window)`` plugs it into the main window (see studio/ui/panels.py).
 """
 
@@ -19,18 +20,19 @@ from PySide6.QtWidgets import QApplication, QSplitter, QVBoxLayout, QWidget
 
 from studio.engine.errors import StudioError
 from studio.engine.projector import Cancelled, Embedding, NeighbourIndex, Projection
+from studio.engine.projector.points import LiveSource
+from studio.engine.projector.projecting import ProjectionResult, run_projection
+from studio.engine.projector.reports import Prepared, Stage
+from studio.engine.projector.request import ProjectionRequest
 from studio.engine.projector.tsne import preload as preload_tsne
 from studio.ui.projector.colors import Coloring
 from studio.ui.projector.display import DisplayMixin
 from studio.ui.projector.explore import EMPTY, ExploreMixin
 from studio.ui.projector.exports import ExportMixin
-from studio.ui.projector.form import ProjectionRequest, SetupForm
+from studio.ui.projector.form import SetupForm
 from studio.ui.projector.gallery import GalleryDialog
 from studio.ui.projector.integration import install
-from studio.ui.projector.job import ProjectionResult, run_projection
-from studio.ui.projector.reports import Prepared, Stage
 from studio.ui.projector.sidebar import Sidebar
-from studio.ui.projector.source import LiveModel
 from studio.ui.projector.sprites import SpriteSheet
 from studio.ui.projector.viewer import ViewArea
 from studio.ui.scrolling import VerticalScroll
@@ -67,7 +69,7 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self.coloring: Coloring | None = None
         self.selection = self.neighbours = self.matches = EMPTY
         self.job: Job | None = None
-        self.live_provider: Callable[[], LiveModel] | None = None
+        self.live_provider: Callable[[], LiveSource] | None = None
         self.selection_opener: Callable[[ProjectorPanel, np.ndarray], bool] | None = None
         self.gallery: GalleryDialog | None = None
         self._stop = threading.Event()
@@ -132,8 +134,9 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         if project and self.form.checkpoint.count() and self.form.layer.currentText():
             self.project()
 
-    def set_live_provider(self, provider: Callable[[], LiveModel] | None) -> None:
-        """Offer "Live model" as a source; ``provider`` returns a snapshot of the model being edited."""
+    def set_live_provider(self, provider: Callable[[], LiveSource] | None) -> None:
+        """Offer "Live model" as a source; ``provider`` (called when a projection starts) returns what the
+        worker calls for a snapshot of the model being edited (so it compiles and copies there)."""
         self.live_provider = provider
         self.form.set_live_available(provider is not None)
 
@@ -167,7 +170,7 @@ class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
         self.job.start()
         return True
 
-    def _check(self, request: ProjectionRequest) -> LiveModel | None:
+    def _check(self, request: ProjectionRequest) -> LiveSource | None:
         if not request.layer:
             raise StudioError("choose a layer to project")
         if request.data is not None and not request.data:

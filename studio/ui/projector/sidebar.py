@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.projector.neighbours import METRICS
+from studio.engine.projector.search import ALL_COLUMNS
 from studio.ui.projector.legend import Legend
 from studio.ui.projector.neighbors import NeighbourList
-from studio.ui.projector.search import ALL_COLUMNS
 
 
 class Sidebar(QSplitter):

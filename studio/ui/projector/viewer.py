@@ -85,7 +85,7 @@ class ViewArea(QWidget):
         export = QToolButton(text="Export", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         export.setMenu(self.export_menu)
         self.toolbar.addWidget(export)
-        self.caption = QLabel("Open a run and press Project to see its embedding")
+        self.caption = QLabel("Choose a run and a layer on the left, then press Project to see the embedding")
         self.caption.setWordWrap(True)
         self._build_compare_bar()
         self.splitter = QSplitter()

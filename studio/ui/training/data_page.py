@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.data import AugmentConfig, DataConfig, ImageData, prepare_image_data
+from studio.engine.data.facts import data_facts
 from studio.ui.scrolling import VerticalScroll
 from studio.ui.training.augment_preview import AugmentPreview
 from studio.ui.training.data_form import DataForm
@@ -29,11 +30,12 @@ from studio.ui.workers import Job, JobFailure
 
 class DataPage(QWidget):
     """Data form + Check data + report + augmentation preview. ``input_shape`` gives the model's
-    per-sample input shape (from the spec) when a check starts."""
+    per-sample input shape (from the spec) when a check starts; None: the data's (its images')."""
 
     sigChecked = Signal(object)  # ImageData of a successful check
 
-    def __init__(self, input_shape: Callable[[], tuple[int, ...]], parent: QWidget | None = None) -> None:
+    def __init__(self, input_shape: Callable[[], tuple[int, ...] | None],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._input_shape = input_shape
         self.data: ImageData | None = None
@@ -97,10 +99,11 @@ class DataPage(QWidget):
             self._failed(JobFailure(str(exc), True, exc, ""))
             return None
 
-        self._checking = (config, tuple(shape))
+        self._checking = (config, tuple(shape) if shape is not None else None)
 
         def work(report):
-            return prepare_image_data(config, shape,
+            size = shape if shape is not None else data_facts(config).required_shape()  # (as training)
+            return prepare_image_data(config, size,
                                       progress=lambda stage, done, total: report((stage, done, total)))
 
         self.job = Job(work, name="data-check", parent=self)
@@ -182,7 +185,8 @@ class DataPage(QWidget):
         except Exception:  # noqa: BLE001 - an invalid label rule: not what was checked
             config = None
         try:
-            shape = tuple(self._input_shape())
+            shape = self._input_shape()
+            shape = tuple(shape) if shape is not None else None
         except Exception:  # noqa: BLE001 - a model without a usable input: not what was checked
             shape = None
         return config, shape

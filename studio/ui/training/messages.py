@@ -45,6 +45,11 @@ def advise(text: str, exception: BaseException | None = None, user_error: bool =
     return Advice(title, text, action, details, kind)
 
 
+def is_bug(text: str) -> bool:
+    """Whether a trainer's failure reason is a bug's (the trainer says "internal error" only then)."""
+    return text.lower().startswith("internal error")
+
+
 def subjects_of(text: str) -> tuple[str, ...]:
     """What a warning's text is about (by its words, as :func:`advise` classifies failures)."""
     return ABOUT.get(_kind(None, f" {text.lower()} "), ())
@@ -59,6 +64,8 @@ ACTIONS = {
              "Check data."),
     "model": ("The model does not compile", "Fix the model on the canvas (the status line points at the "
               "node), then train again."),
+    "fit": ("The model does not fit the data", "Give the output one value per class: the problem on the "
+            "canvas has a one-click fix (or set the last layer's units), then train again."),
     "config": ("A training setting is invalid", "Correct it on the Settings page."),
     "checkpoint": ("Checkpoint problem", "Choose another checkpoint or run."),
     "other": ("Training stopped", "Check the settings and the data, then try again."),
@@ -66,9 +73,10 @@ ACTIONS = {
             "project and checkpoints are safe."),
 }
 ABOUT = {"memory": ("settings", "model"), "nan": ("settings", "data"), "data": ("data",),
-         "model": ("model",), "config": ("settings",)}
+         "model": ("model",), "fit": ("model", "data"), "config": ("settings",)}
 WORDS = (("memory", ("out of memory", "can't allocate memory")),
          ("nan", (" nan ", " nan/", "infinite", "non-finite")),
+         ("fit", ("values but the data has", "one value per class")),
          ("model", ("does not compile", "output '", "input '", "units to")),  # before data: "image shape"
          ("data", ("data folder", "image", "class folder", "label", "validation folder")),
          ("model", ("shape",)),
@@ -76,7 +84,7 @@ WORDS = (("memory", ("out of memory", "can't allocate memory")),
 
 
 def _kind(exception: BaseException | None, lower: str) -> str:
-    for kind, words in WORDS[:2]:  # memory and NaN first: their messages may mention anything
+    for kind, words in WORDS[:3]:  # memory, NaN and fit first: their messages may mention anything
         if any(word in lower for word in words):
             return kind
     types = ((DataError, "data"), (ShapeError, "model"), (SpecError, "model"), (ConfigError, "config"),

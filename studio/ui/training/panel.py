@@ -40,11 +40,14 @@ from studio.engine.training import (
 )
 from studio.engine.training.fields import to_plain
 from studio.engine.training.session import input_shape_of
+from studio.ui.editing import GraphEditor
 from studio.ui.scrolling import VerticalScroll
 from studio.ui.training import project_settings as ps
 from studio.ui.training.curves import CurvesView
+from studio.ui.training.data_facts import DataFactsWatch
 from studio.ui.training.data_page import DataPage
-from studio.ui.training.messages import MessageBar, advise
+from studio.ui.training.messages import MessageBar, advise, is_bug
+from studio.ui.training.model_check import ModelCheck
 from studio.ui.training.progress_view import ProgressView
 from studio.ui.training.records import event_record
 from studio.ui.training.results_view import ResultsView
@@ -57,6 +60,7 @@ from studio.ui.training.settings_form import SettingsForm, gui_threads
 from studio.ui.workers import JobFailure
 
 STOP_WAIT_SECONDS = 300.0
+RUNS_WIDTH = 330  # the least width of the runs list: a run name reads "small_cnn-2026…-195910"
 
 
 class TrainingPanel(QWidget):
@@ -82,17 +86,20 @@ class TrainingPanel(QWidget):
         self.stale_label = QLabel()
         self.stale_label.setWordWrap(True)
         self.stale_label.setStyleSheet("color: #b8860b;")
-        self.data_page = DataPage(lambda: input_shape_of(self.document.spec))
+        self.data_page = DataPage(self._model_input_shape)
+        self.model_check = ModelCheck()
         self.settings_form = SettingsForm()
         self.curves = CurvesView()
         self.results = ResultsView()
         self.runs_list = RunsList()
         self.runs = RunsPane(self.runs_list, self)
+        self.runs.busy_runs = document.busy_runs  # (one set: a save never moves a run training here)
         self.tabs = QTabWidget()
         settings_scroll = VerticalScroll(self.settings_form)  # up and down only: its boxes reflow
         for widget, title in ((self.data_page, "Data"), (settings_scroll, "Settings"),
                               (self.curves, "Curves"), (self.results, "Results")):
             self.tabs.addTab(widget, title)
+        self.facts = DataFactsWatch(document, self._data_config_or_none, self._losses, self)
         self._layout()
         self._connect()
         self.load_project()
@@ -109,6 +116,7 @@ class TrainingPanel(QWidget):
         runs_layout.setContentsMargins(0, 0, 0, 0)
         runs_layout.addWidget(QLabel("<b>Runs</b> (select several to compare)"))
         runs_layout.addWidget(self.runs_list, 1)
+        runs_box.setMinimumWidth(RUNS_WIDTH)  # the pages never squeeze run names to "sm…10"
         splitter = QSplitter()
         splitter.addWidget(runs_box)
         splitter.addWidget(self.tabs)
@@ -117,6 +125,7 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.messages)
         layout.addLayout(controls)
+        layout.addWidget(self.model_check)
         layout.addWidget(self.stale_label)
         layout.addWidget(splitter, 1)
         self.stale_label.hide()
@@ -129,9 +138,13 @@ class TrainingPanel(QWidget):
         self.data_page.form.demo_button.clicked.connect(self.use_demo_data)
         self.data_page.form.sigChanged.connect(self.save_settings)
         self.data_page.form.sigChanged.connect(lambda: self.messages.forget("data"))
+        self.data_page.form.sigChanged.connect(self.facts.changed)
         self.data_page.sigChecked.connect(self._data_checked)
         self.settings_form.sigChanged.connect(self.save_settings)
         self.settings_form.sigChanged.connect(lambda: self.messages.forget("settings"))
+        self.settings_form.sigChanged.connect(self.facts.refresh)  # (the outputs a loss trains)
+        self.model_check.sigFix.connect(self.apply_fix)
+        self.document.sigAnalysed.connect(self._analysed)
         self.runs_list.sigSelection.connect(self.show_runs)
         self.runs_list.sigResume.connect(self.resume_run)
         self.runs.sigMessage.connect(self.messages.show_info)
@@ -143,6 +156,7 @@ class TrainingPanel(QWidget):
         self.results.sigMessage.connect(self.messages.show_info)
         self.document.sigFileChanged.connect(self._document_changed)
         self.document.sigModelChanged.connect(self._model_changed)
+        self.document.sigRunsMoved.connect(self._runs_moved)
 
     # ---- project ---------------------------------------------------------------------------------
     def load_project(self) -> None:
@@ -157,7 +171,9 @@ class TrainingPanel(QWidget):
         self._loading = False
         if warning:
             self.messages.show_warning(warning, about=("settings",))
-        wanted = ps.project_runs(self.document.project, self.document.path)
+        self.facts.refresh(force=True)  # what the project's data folder gives the model
+        self._analysed(self.document.analysis)
+        wanted = self.document.run_dirs()
         self.runs.keep_only({path.resolve() for path in wanted})  # another project: its own runs
         for path in wanted:
             self.runs.follow(path)
@@ -167,6 +183,40 @@ class TrainingPanel(QWidget):
         """The configuration of the Data and Settings pages (StudioError when a value is invalid)."""
         return dataclasses.replace(self.settings_form.config(), data=self.data_page.data_config(),
                                    augment=self.data_page.augment_config())
+
+    def _data_config_or_none(self):
+        try:
+            return self.data_page.data_config()
+        except StudioError:
+            return None  # the form says what is wrong
+
+    def _losses(self):
+        return self.settings_form.config().losses
+
+    def _model_input_shape(self) -> tuple[int, ...] | None:
+        """The shape the model takes: its input's own; None when it is left to the data's."""
+        inputs = self.document.spec.input_nodes()
+        if len(inputs) == 1 and inputs[0].args.get("shape") is None:
+            return None
+        return input_shape_of(self.document.spec)
+
+    def _analysed(self, analysis) -> None:
+        """Train waits for a model that can train on this data: the reason and its fix in place."""
+        self.model_check.show_analysis(analysis)
+        self._update_train_button()
+
+    def _update_train_button(self) -> None:
+        active = self.run is not None and self.run.active
+        self.train_button.setEnabled(not active and not self.model_check.blocked)
+        self.train_button.setToolTip(self.model_check.reason() or "Train the model on the canvas with the "
+                                     "Data and Settings pages")
+
+    def apply_fix(self, fix) -> None:
+        """Make the edit a problem offers (one undo step on the canvas's stack)."""
+        try:
+            GraphEditor(self.document).set_arg(fix.node, fix.arg, fix.value)
+        except StudioError as exc:
+            self.messages.show_warning(str(exc), about=("model",))
 
     def save_settings(self) -> None:
         """Keep the settings in the project (saved with it)."""
@@ -211,10 +261,13 @@ class TrainingPanel(QWidget):
         if self.run is not None and self.run.active:
             return self.run
         self.messages.clear()
+        if resume_from is None and self.model_check.blocked:  # (the button is disabled: scripts too)
+            self.messages.show_advice(advise(self.model_check.problem.message))
+            return None
         try:
             if resume_from is None:
                 config, spec = self.config(), self.document.spec.copy()
-                run_dir = new_run_dir(ps.runs_root(self.document.path), spec.name or "run")
+                run_dir = new_run_dir(self.document.runs_folder(create=True), spec.name or "run")
             else:
                 config, spec = resume_setup(resume_from, self.ask_more_epochs)
                 run_dir = resume_from
@@ -264,7 +317,7 @@ class TrainingPanel(QWidget):
 
     def _set_state(self, state: str) -> None:
         active = state in ("preparing", "running", "paused", "stopping")
-        self.train_button.setEnabled(not active)
+        self.train_button.setEnabled(not active and not self.model_check.blocked)
         self.pause_button.setEnabled(state == "running")
         self.resume_button.setEnabled(state == "paused")
         self.stop_button.setEnabled(state in ("preparing", "running", "paused"))
@@ -296,7 +349,7 @@ class TrainingPanel(QWidget):
             elif isinstance(event, WarningEvent):
                 self.messages.show_warning(event.message)
             elif isinstance(event, FailedEvent):
-                self.messages.show_advice(advise(event.reason))
+                self.messages.show_advice(advise(event.reason, user_error=not is_bug(event.reason)))
             elif isinstance(event, FinishedEvent):
                 self._finished(event)
         if last_step is not None:
@@ -311,19 +364,34 @@ class TrainingPanel(QWidget):
     def _finished(self, event: FinishedEvent) -> None:
         accuracy = event.metrics.get("val/accuracy")
         summary = f"Training {event.reason} at step {event.step:,} in {event.seconds:.0f} s"
-        if accuracy is not None:
-            summary += f": validation accuracy {accuracy:.1%}"
+        if accuracy is not None:  # two numbers that differ say which is which
+            summary += f": final validation accuracy {accuracy:.1%}"
+            best = self.runs.watcher.get(self.run.run_dir).best_at()
+            if best is not None and f"{best[1]:.1%}" != f"{accuracy:.1%}":
+                summary += f", best {best[1]:.1%} at step {best[0]:,}"
         self.messages.show_info(summary)
         self.progress.setFormat(summary)
+        self.state_label.clear()  # ("checkpoint at step N (best so far)" was news while it trained)
 
     def _on_ended(self, result) -> None:
         run_dir = self.run.run_dir
         self.runs.watcher.end_live(run_dir)
         self.runs.busy_runs.discard(run_dir.resolve())
+        evaluated = self.runs.watcher.get(run_dir).last_eval is not None
+        moved = self.document.run_ended(run_dir).get(run_dir.resolve())  # saved while it trained
+        if moved is not None:
+            run_dir = self.run.run_dir = moved
+            if not isinstance(result, JobFailure):
+                result = dataclasses.replace(result, run_dir=str(moved))
+        if self.run.trainer.resume_from is None and not run_dir.exists():  # failed before step 1: no run
+            self.runs.watcher.remove(run_dir)
+            self.runs_list.remove_run(run_dir)
+            if ps.forget_run(self.document.project, self.document.path, run_dir):
+                self.document.mark_modified()
         self.runs.watcher.poll(everything=True)
         if isinstance(result, JobFailure):
             self._show_failure(result)
-        elif result.status == "finished" and self.runs.watcher.get(run_dir).last_eval is not None:
+        elif result.status == "finished" and evaluated:
             self.results.predict(run_dir)
         self.sigRunEnded.emit(result)
 
@@ -370,6 +438,16 @@ class TrainingPanel(QWidget):
             if run is not None and not run.live and run.last_eval is not None:
                 self._show_run_details(run)
 
+    def _runs_moved(self, moved: dict[Path, Path], sentence: str | None) -> None:
+        """Runs went into the project's folder (a save): follow them there, selection kept."""
+        for old, new in moved.items():
+            if self.runs.watcher.get(old) is not None:
+                self.runs_list.move_run(old, self.runs.watcher.rename(old, new))
+        if moved:
+            self.show_runs(self.runs_list.selected())
+        if sentence:
+            self.messages.show_info(sentence)
+
     def _run_removed(self, path: Path) -> None:
         if ps.forget_run(self.document.project, self.document.path, path):
             self.document.mark_modified()
@@ -377,7 +455,8 @@ class TrainingPanel(QWidget):
 
     def _predictions_ready(self, predictions) -> None:
         if self.run is None or not self.run.active:
-            self.progress.idle(f"predictions ready: accuracy {predictions.accuracy:.1%}")
+            subject = self.results.predictions_subject(predictions, short=True)
+            self.progress.idle(f"images per cell ready: {subject}, accuracy {predictions.accuracy:.1%}")
 
     def wait_idle(self, timeout: float = 120.0) -> None:
         """Finish background work now (a screenshot is about to be taken): predictions, curves."""
@@ -420,5 +499,8 @@ class TrainingPanel(QWidget):
 
 
 def create_panel(window) -> TrainingPanel:
-    """The training panel of ``window`` (the main window's panel seam)."""
-    return TrainingPanel(window.document, window)
+    """The training panel of ``window`` (the main window's panel seam); the status bar's memory
+    estimate is at this panel's batch size (one batch size: editing either changes both)."""
+    panel = TrainingPanel(window.document, window)
+    window.status_line.follow_batch(panel.settings_form.batch_size)
+    return panel

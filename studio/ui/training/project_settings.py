@@ -1,17 +1,15 @@
 """Where the training panel keeps things: the trainer configuration and the list of runs live in the
-project file; runs go to ``runs/`` beside the project (or Studio's data folder while it is untitled)."""
+project file; runs go to ``runs/`` beside the project (while it is untitled, to its own scratch folder:
+``ProjectDocument.runs_folder``)."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
-
-from PySide6.QtCore import QStandardPaths
 
 from studio.engine.errors import StudioError
 from studio.engine.project import Project
-from studio.engine.runs import list_runs
+from studio.engine.project_runs import run_reference
 from studio.engine.training import TrainConfig
 
 
@@ -39,34 +37,9 @@ def store_config(project: Project, config: TrainConfig) -> bool:
     return True
 
 
-def runs_root(project_path: Path | None) -> Path:
-    """``runs/`` beside a saved project, else in Studio's per-user data folder."""
-    if project_path is not None:
-        return Path(project_path).resolve().parent / "runs"
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base) / "runs"
-
-
-def project_runs(project: Project, project_path: Path | None) -> list[Path]:
-    """The runs the project lists that still exist, then other run folders in its runs folder."""
-    listed = [project.resolve(run, project_path) for run in project.runs]
-    found = [path for path in listed if path.is_dir()]
-    for path in reversed(list_runs(runs_root(project_path))):
-        if path.resolve() not in {p.resolve() for p in found}:
-            found.append(path)
-    return found
-
-
 def remember_run(project: Project, project_path: Path | None, run_dir: Path) -> bool:
-    """Add ``run_dir`` to the project's runs (relative to the project file when beside it)."""
-    entry = str(run_dir)
-    if project_path is not None:
-        try:
-            entry = os.path.relpath(run_dir.resolve(), Path(project_path).resolve().parent)
-        except ValueError:  # another drive on Windows
-            entry = str(run_dir)
-        if entry.startswith(".."):
-            entry = str(run_dir.resolve())
+    """Add ``run_dir`` to the project's runs (relative to the project file when inside its folder)."""
+    entry = run_reference(run_dir, project_path)
     if entry in project.runs:
         return False
     project.runs.append(entry)

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QGridLayout,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -27,9 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.filenames import shown_name
+from studio.ui.elided import ElidedLabel
 from studio.ui.scrolling import VerticalScroll
 from studio.ui.training.layouts import column
 from studio.ui.training.plot_style import style_plot, style_widget
+from studio.ui.training.thumb_rows import ThumbRows
 
 PLACEHOLDER = "Choose a folder and press Check data to see what Studio will train on."
 MIN_LABEL_PX = 44  # a class name gets at least this much room on the chart's axis, else it is skipped
@@ -101,8 +102,10 @@ class ReportView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.source = QLabel()
-        self.source.setStyleSheet("font-weight: bold;")
+        self.source = ElidedLabel()  # "Check of /a/long/folder": the folder's own name stays in view
+        bold = self.source.font()
+        bold.setBold(True)
+        self.source.setFont(bold)
         self.source.hide()
         self.summary = QLabel(PLACEHOLDER)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -116,15 +119,12 @@ class ReportView(QWidget):
         self.axis = ClassAxis()
         self.chart = pg.PlotWidget(axisItems={"bottom": self.axis})
         style_widget(self.chart)
-        style_plot(self.chart.getPlotItem(), "Images per class: <span style='color:#1f77b4'>training</span>"
-                   " + <span style='color:#ff7f0e'>validation</span>")
-        self.chart.setMinimumHeight(170)
+        style_plot(self.chart.getPlotItem(), "Images per class<br><span style='color:#1f77b4'>training</span>"
+                   " + <span style='color:#ff7f0e'>validation</span>")  # two lines: whole on a narrow chart
+        self.chart.setMinimumSize(200, 170)
         self.chart.setMouseEnabled(x=False, y=False)
-        self.thumbs = QWidget()
-        self._thumb_grid = QGridLayout(self.thumbs)
-        self._thumb_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self._thumb_grid.setSpacing(3)
-        scroll = VerticalScroll(self.thumbs)  # a row of thumbnails per class, scrolled up and down
+        self.thumbs = ThumbRows()
+        scroll = VerticalScroll(self.thumbs)  # a row of thumbnails per class (as many as fit), up and down
         self.skipped = QTableWidget(0, 2)
         self.skipped.setHorizontalHeaderLabels(["skipped file", "reason"])
         self.skipped.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # both fit
@@ -205,19 +205,8 @@ class ReportView(QWidget):
     def show_thumbnails(self, thumbnails: list[tuple[str, list[QPixmap]]]) -> None:
         """Sample images per class beside the report (they may arrive after it)."""
         report = self.report or {}
-        while self._thumb_grid.count():
-            item = self._thumb_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
         counts = report.get("counts", {})
         totals = {name: t + v for name, t, v in zip(report.get("class_names", []), counts.get("train", []),
                                                     counts.get("val", []), strict=False)}
-        for row, (name, pixmaps) in enumerate(thumbnails):
-            title = QLabel(f"<b>{html.escape(shown_name(name))}</b><br>{totals.get(name, 0):,} images")
-            self._thumb_grid.addWidget(title, row, 0)
-            for col, pixmap in enumerate(pixmaps, start=1):
-                label = QLabel()
-                label.setPixmap(pixmap)
-                label.setToolTip(shown_name(name))
-                self._thumb_grid.addWidget(label, row, col)
+        self.thumbs.show_rows([(name, totals.get(name, 0), pixmaps) for name, pixmaps in thumbnails])
 

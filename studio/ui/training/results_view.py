@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from studio.engine.filenames import shown_name
+from studio.engine.runs import RunReader
 from studio.engine.training.predictions import Predictions
 from studio.ui.training import layouts
 from studio.ui.training.evaluate_dialog import EvaluateDialog
@@ -144,8 +145,7 @@ class ResultsView(QWidget):
         self.confusion.set_matrix(predictions.confusion(), predictions.class_names)
         self.per_class.set_values(predictions.class_names, values["precision"], values["recall"],
                                   values["f1"], values["support"])
-        self.title.setText(f"{html.escape(Path(predictions.checkpoint).stem)} (step {predictions.step:,}) on "
-                           f"{html.escape(predictions.source)}: {len(predictions):,} images, accuracy "
+        self.title.setText(f"{html.escape(self.predictions_subject(predictions))}, accuracy "
                            f"<b>{predictions.accuracy:.1%}</b>")
         self._set_clickable(True)
         wanted, self._wanted = self._wanted, None
@@ -153,6 +153,18 @@ class ResultsView(QWidget):
             self.show_cell(*wanted)
         else:
             self.show_misclassified()
+
+    def predictions_subject(self, predictions: Predictions, short: bool = False) -> str:
+        """What ``predictions`` are of: "best checkpoint ckpt-… (step 100) on validation split: 1,000
+        images" (the run's best is named so: its accuracy is not the final one shown elsewhere);
+        ``short``: "best checkpoint (step 100)"."""
+        status = RunReader(self.run_dir).status() if self.run_dir is not None else None
+        best = status is not None and status.best_checkpoint is not None and \
+            Path(status.best_checkpoint).name == Path(predictions.checkpoint).name
+        name = "best checkpoint" if short and best else \
+            f"{'best checkpoint ' if best else ''}{Path(predictions.checkpoint).stem}"
+        return f"{name} (step {predictions.step:,})" + (
+            "" if short else f" on {predictions.source}: {len(predictions):,} images")
 
     def show_cell(self, true: int, predicted: int) -> None:
         """The images of a cell; clicked before they are known, they are computed first."""
@@ -173,7 +185,7 @@ class ResultsView(QWidget):
         if self.predictions is None:
             return
         rows = self.predictions.misclassified()
-        self.gallery_title.setText(f"Misclassified: {len(rows)} of {len(self.predictions)} images, most "
+        self.gallery_title.setText(f"Misclassified: {len(rows):,} of {len(self.predictions):,} images, most "
                                    "confident first")
         self.gallery.show_images(self.predictions, rows)
 

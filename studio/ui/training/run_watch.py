@@ -74,11 +74,17 @@ class WatchedRun:
                 self.last_eval = None  # an evaluation the resumed run redoes (as the curves drop it)
 
     def best(self, metric: str = "val/accuracy") -> float | None:
+        point = self.best_at(metric)
+        return point[1] if point is not None else None
+
+    def best_at(self, metric: str = "val/accuracy") -> tuple[int, float] | None:
+        """(step, value) of the best ``metric`` so far (highest accuracy, else lowest), the first such."""
         buffer = self.curves.buffers.get(metric)
         if buffer is None or not len(buffer):
             return None
-        values = buffer.arrays()[2]
-        return float(values.max()) if metric.endswith("accuracy") else float(values.min())
+        steps, _, values = buffer.arrays()
+        index = int(values.argmax() if metric.endswith("accuracy") else values.argmin())
+        return int(steps[index]), float(values[index])
 
     def duration(self, now: float | None = None) -> float | None:
         status = self.status
@@ -130,6 +136,17 @@ class RunsWatcher(QObject):
             run.live = False
             metrics = run.path / layout.METRICS
             run.offset = metrics.stat().st_size if metrics.exists() else 0
+
+    def rename(self, old: str | Path, new: str | Path) -> WatchedRun:
+        """The run followed at ``old`` is at ``new`` now (moved into the project): what was read is kept."""
+        old, new = Path(old).resolve(), Path(new).resolve()
+        run = self.runs.pop(old)
+        run.path = new
+        self.runs[new] = run
+        if old in self._first:
+            self._first.discard(old)
+            self._first.add(new)
+        return run
 
     def remove(self, path: str | Path) -> None:
         path = Path(path).resolve()

@@ -124,6 +124,14 @@ class RunsList(QWidget):
         tagged = any(item.text(COLUMNS.index("tags")) for item in self._items.values())
         self.tree.setColumnHidden(COLUMNS.index("tags"), not tagged)
 
+    def move_run(self, old: Path, run: WatchedRun) -> None:
+        """The row of ``old`` shows ``run`` now (its folder moved), in its place and selection."""
+        item = self._items.pop(old, None)
+        if item is not None:
+            item.setData(0, Qt.ItemDataRole.UserRole, run.path)
+            self._items[run.path] = item
+        self.update_run(run)
+
     def remove_run(self, path: Path) -> None:
         item = self._items.pop(path, None)
         if item is not None:

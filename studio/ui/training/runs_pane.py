@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFile, QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from studio.engine.runs import RunReader
 from studio.engine.runs.labels import RunLabels, write_labels
 from studio.ui.training.run_watch import RunsWatcher, WatchedRun
 from studio.ui.training.runs_list import RunsList
+from studio.ui.trash import move_to_trash
 
 
 class RunsPane(QObject):
@@ -80,9 +81,7 @@ class RunsPane(QObject):
         if not self.confirm("Delete run", f"Move the run '{run.name}' ({run.path}) and its checkpoints to "
                             "the trash?"):
             return False
-        trash_home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-        Path(trash_home).mkdir(parents=True, exist_ok=True)  # Qt puts the trash there but does not create it
-        if run.path.exists() and not QFile.moveToTrash(str(run.path)):
+        if not move_to_trash(run.path):
             self.sigMessage.emit(f"{run.path} could not be moved to the trash (is it on another drive, or "
                                  "read-only?): nothing was deleted")
             return False

@@ -1,6 +1,11 @@
-"""The projector's background work: load a model and images, extract features, build the sprite atlas,
-project (streaming t-SNE layouts). Runs in a :class:`studio.ui.workers.Job`; every step is an engine
-call, and only plain values (dataclasses of numpy arrays) are reported to the GUI thread.
+"""The window's projection job: load a model and images, extract features, build the sprite atlas,
+project (streaming t-SNE layouts), index neighbours; optionally a second checkpoint for comparison.
+
+The window runs :func:`run_projection` in a ``studio.ui.workers.Job``; it reports only plain values
+(:class:`Stage`, :class:`Prepared`, :class:`Projection` layouts: dataclasses of numpy arrays).
+
+    request = ProjectionRequest(run_dir, checkpoint, None, "fc1", MethodChoice("tsne"))
+    result = run_projection(request, report=print, should_stop=stop.is_set)
 """
 
 from __future__ import annotations
@@ -13,20 +18,16 @@ from typing import Any
 import numpy as np
 
 from studio.engine.errors import StudioError
-from studio.engine.projector import (
-    Embedding,
-    NeighbourIndex,
-    Projection,
-    SpriteAtlas,
-    class_direction,
-    custom,
-    project,
-)
-from studio.ui.projector.form import ProjectionRequest
-from studio.ui.projector.methods import MethodChoice
-from studio.ui.projector.reports import Prepared, Stage
-from studio.ui.projector.search import SearchIndex
-from studio.ui.projector.source import LiveModel, load_embedding
+from studio.engine.projector.custom import class_direction, custom
+from studio.engine.projector.embedding import Embedding
+from studio.engine.projector.methods import project
+from studio.engine.projector.neighbours import NeighbourIndex
+from studio.engine.projector.points import LiveSource, load_points
+from studio.engine.projector.projection import Projection
+from studio.engine.projector.reports import Prepared, Stage, tsne_stage
+from studio.engine.projector.request import METHOD_TITLES, MethodChoice, ProjectionRequest
+from studio.engine.projector.search import SearchIndex
+from studio.engine.projector.sprites import SpriteAtlas
 
 Report = Callable[[Any], None]
 StopFlag = Callable[[], bool]
@@ -46,15 +47,17 @@ class ProjectionResult:
 
 
 def run_projection(request: ProjectionRequest, report: Report, should_stop: StopFlag,
-                   live: LiveModel | None = None, reuse: Prepared | None = None) -> ProjectionResult:
+                   live: LiveSource | None = None, reuse: Prepared | None = None) -> ProjectionResult:
     """Everything the request asks, reporting :class:`Stage`, :class:`Prepared` and intermediate
-    :class:`Projection` layouts; ``reuse`` skips extraction when only the method changed."""
+    :class:`Projection` layouts; ``live`` gives the live model (for ``request.checkpoint`` None) and is
+    called here; ``reuse`` skips extraction when only the method changed."""
     if reuse is None:
-        embedding, atlas = load_embedding(request, request.checkpoint, live, report, should_stop)
+        snapshot = live() if live is not None and request.checkpoint is None else None
+        embedding, atlas = load_points(request, request.checkpoint, snapshot, report, should_stop)
         compare = None
         if request.compare:
-            compare, _ = load_embedding(request, request.compare, live, report, should_stop, "comparison ",
-                                        thumbnails=False)
+            compare, _ = load_points(request, request.compare, snapshot, report, should_stop, "comparison ",
+                                     thumbnails=False)
         reuse = Prepared(embedding, atlas, SearchIndex(embedding), compare)
     report(reuse)
     report(Stage("Indexing neighbours", None))
@@ -77,7 +80,7 @@ def make_projection(embedding: Embedding, choice: MethodChoice, report: Report, 
             search = SearchIndex(embedding)
         directions = [_direction(embedding, choice, a, b, search) for a, b in choice.axes]
         return custom(embedding.features, directions)
-    title = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}.get(choice.method, choice.method)
+    title = METHOD_TITLES.get(choice.method, choice.method)
     if choice.method != "tsne":
         first_umap = choice.method == "umap" and "umap" not in sys.modules
         note = " (the first UMAP of a session also compiles it: 10-30 s)" if first_umap else ""
@@ -92,22 +95,6 @@ def make_projection(embedding: Embedding, choice: MethodChoice, report: Report, 
 
     return project(embedding.features, choice.method, choice.dims, on_layout=on_layout,
                    should_stop=should_stop, **choice.options)
-
-
-def tsne_stage(layout: Projection, what: str = "") -> Stage:
-    """What t-SNE is doing after ``layout``: its neighbours (a busy indicator: no layout comes until they
-    are known), then each phase's iterations of its own total (the early-exaggeration iterations come
-    before the Iterations the user chose); the bar runs over both phases."""
-    early = int(layout.params.get("early_iterations", 0))
-    iterations = int(layout.params.get("iterations", layout.total_iterations - early))
-    if layout.iteration == 0:
-        k = min(len(layout) - 1, int(3 * layout.params.get("perplexity", 30)))
-        return Stage(f"t-SNE: finding each {what}point's {k} nearest neighbours", None)
-    fraction = layout.iteration / max(layout.total_iterations, 1)
-    if layout.iteration <= early:
-        return Stage(f"t-SNE {what}phase 1 of 2, early exaggeration: iteration {layout.iteration} of {early}",
-                     fraction)
-    return Stage(f"t-SNE {what}phase 2 of 2: iteration {layout.iteration - early} of {iterations}", fraction)
 
 
 def _stages_only(report: Report) -> Report:
