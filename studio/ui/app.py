@@ -19,7 +19,7 @@ from studio.engine.errors import StudioError
 from studio.engine.project import load_project
 from studio.ui.workers import join_jobs
 
-SCREENSHOT_SIZE = (1440, 900)
+SCREENSHOT_SIZE = (1280, 800)  # the smallest screen every page fits (README images)
 JOIN_SECONDS = 120.0  # for background work to end after the window closed
 
 

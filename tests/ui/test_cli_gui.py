@@ -25,7 +25,7 @@ def test_demo_screenshot_from_the_command_line(tmp_path):
     result = run_gui("--demo", "--screenshot", str(out), tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     with Image.open(out) as image:
-        assert image.size == (1440, 900)
+        assert image.size == (1280, 800)
 
 
 def test_a_bad_project_is_a_clear_error_not_a_traceback(tmp_path):
