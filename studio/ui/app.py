@@ -82,9 +82,7 @@ def save_screenshot(window, path: str | Path, panel: str = "canvas") -> Path:
     window.show_panel(panel)  # after show(): a panel other than the canvas hides the model docks
     for _ in range(3):
         app.processEvents()
-    front = window.panels.get(panel)
-    if hasattr(front, "wait_idle"):  # a panel that fills itself in the background finishes first
-        front.wait_idle()
+    window.panel(panel).wait_idle()  # a panel that fills itself in the background finishes first
     for view in window.canvases.values():
         view.fit()
     app.processEvents()

@@ -36,7 +36,7 @@ from studio.ui.defaults_dialog import DefaultsDialog
 from studio.ui.document import ProjectDocument
 from studio.ui.inspector import Inspector
 from studio.ui.palette import LayerPalette
-from studio.ui.panels import PANELS, create_panel
+from studio.ui.panels import PANELS, Panel, create_panel, panel_of
 from studio.ui.project_files import ProjectFiles
 from studio.ui.settings import AppSettings
 from studio.ui.status import StatusLine
@@ -156,6 +156,11 @@ class MainWindow(ProjectFiles, QMainWindow):
             return
         self.tabs.addTab(page, title)
         self.actions_.add_panel_action(self.tabs.count() - 1, title, lambda: self.show_panel(name))
+
+    def panel(self, name: str) -> Panel:
+        """What the window asks of panel ``name`` (one that does nothing for the canvas, a dock or a
+        widget that is not a :class:`Panel`)."""
+        return panel_of(self.panels.get(name))
 
     def current_panel(self) -> str:
         """The name of the panel in front."""
@@ -422,7 +427,7 @@ class MainWindow(ProjectFiles, QMainWindow):
         if not Path(path).is_dir():
             raise StudioError(f"{path} is not a run directory")
         chosen = [self.panels[panel]] if panel in self.panels else list(self.panels.values())
-        takers = [widget for widget in chosen if hasattr(widget, "open_run")]
+        takers = [taker for taker in map(panel_of, chosen) if taker.shows_runs]
         for taker in takers:
             taker.open_run(Path(path))
         if not takers and panel not in self.panels:  # (a named panel without runs, e.g. the canvas: fine)
@@ -434,7 +439,7 @@ class MainWindow(ProjectFiles, QMainWindow):
             event.ignore()
             return
         for panel in self.panels.values():  # e.g. a training run: ask, then stop it with a checkpoint
-            if hasattr(panel, "confirm_close") and not panel.confirm_close():
+            if not panel_of(panel).confirm_close():
                 event.ignore()
                 return
         self.settings.save_window(self, self.model_layout(), LAYOUT_VERSION)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel
 
 from studio.engine.errors import StudioError
 from studio.ui.app import SCREENSHOT_SIZE, save_screenshot
-from studio.ui.panels import PANELS
+from studio.ui.panels import PANELS, Panel
 
 
 def test_every_panel_has_a_tab_and_a_placeholder_until_it_arrives(window):
@@ -130,7 +130,9 @@ def test_history_lists_the_steps(demo):
 
 
 def test_runs_go_to_the_panels_that_can_show_them(window, tmp_path):
-    class RunPanel(QLabel):
+    class RunPanel(QLabel, Panel):
+        shows_runs = True
+
         def __init__(self):
             super().__init__("runs")
             self.runs = []

@@ -25,15 +25,17 @@ from studio.ui.checkpoints.live_model import LiveModel
 from studio.ui.checkpoints.restore_dialog import RestoreDialog
 from studio.ui.checkpoints.runs import RunBrowser
 from studio.ui.checkpoints.viewer import CheckpointViewer
+from studio.ui.panels import Panel
 
 CHECKPOINT_FILES = "Checkpoints (*.safetensors *.pt *.pth *.bin *.ckpt);;All files (*)"
 
 
-class CheckpointPanel(QWidget):
+class CheckpointPanel(QWidget, Panel):
     """Browse runs' checkpoints and files; restore into ``live`` (the edited model); export."""
 
     sigFineTune = Signal(object)  # InitConfig: start a new run from the restored weights
     sigRestored = Signal(object)  # RestoreResult applied to the live model
+    shows_runs = True
 
     def __init__(self, live: LiveModel | None = None, parent=None) -> None:
         super().__init__(parent)

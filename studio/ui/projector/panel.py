@@ -25,6 +25,7 @@ from studio.engine.projector.projecting import ProjectionResult, run_projection
 from studio.engine.projector.reports import Prepared, Stage
 from studio.engine.projector.request import ProjectionRequest
 from studio.engine.projector.tsne import preload as preload_tsne
+from studio.ui.panels import Panel
 from studio.ui.projector.colors import Coloring
 from studio.ui.projector.display import DisplayMixin
 from studio.ui.projector.explore import EMPTY, ExploreMixin
@@ -42,10 +43,11 @@ PRELOAD_AFTER_MS = 1500  # after the window came up: importing openTSNE must not
 _preloading: list[Job] = []  # one preload per process
 
 
-class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget):
+class ProjectorPanel(DisplayMixin, ExploreMixin, ExportMixin, QWidget, Panel):
     """The projector; ``open_run(path)`` fills it from a run directory."""
 
     sigShown = Signal(object)  # ProjectionResult now on screen (after a job finished)
+    shows_runs = True
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

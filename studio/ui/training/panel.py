@@ -41,6 +41,7 @@ from studio.engine.training import (
 from studio.engine.training.fields import to_plain
 from studio.engine.training.session import input_shape_of
 from studio.ui.editing import GraphEditor
+from studio.ui.panels import Panel
 from studio.ui.scrolling import VerticalScroll
 from studio.ui.training import project_settings as ps
 from studio.ui.training.curves import CurvesView
@@ -63,10 +64,11 @@ STOP_WAIT_SECONDS = 300.0
 RUNS_WIDTH = 330  # the least width of the runs list: a run name reads "small_cnn-2026…-195910"
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(QWidget, Panel):
     """Click-to-train on the window's project (``document``: spec, training settings, runs)."""
 
     sigRunEnded = Signal(object)  # TrainResult or JobFailure of a run started here
+    shows_runs = True
 
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -458,13 +460,15 @@ class TrainingPanel(QWidget):
             subject = self.results.predictions_subject(predictions, short=True)
             self.progress.idle(f"images per cell ready: {subject}, accuracy {predictions.accuracy:.1%}")
 
-    def wait_idle(self, timeout: float = 120.0) -> None:
+    def wait_idle(self, timeout: float = 120.0) -> bool:
         """Finish background work now (a screenshot is about to be taken): predictions, curves."""
+        done = True
         for job in (self.results.predictor.job, self.data_page.samples_job):
             if job is not None and job.running:
-                job.wait(timeout)
+                done = job.wait(timeout) and done
                 job.flush()
         self.curves.redraw()
+        return done
 
     # ---- closing ---------------------------------------------------------------------------------
     def confirm_close(self) -> bool:
