@@ -30,7 +30,6 @@ from studio.engine.errors import StudioError
 from studio.engine.graph_module import GraphModule
 from studio.engine.layers import modules as custom
 from studio.engine.layers.common import ACTIVATIONS
-from studio.engine.spec.build import POST_ACTIVATIONS
 from studio.engine.spec.model import ModelSpec, check_names, id_problem
 
 RESERVED = {"self", "torch", "nn", "F", "OrderedDict", "super", "float"}  # names the generated code uses
@@ -44,7 +43,7 @@ GENERATED_SYNTAX = (ast.ClassDef, ast.FunctionDef, ast.arguments, ast.arg, ast.E
                     ast.Assign, ast.Return, ast.Call, ast.Attribute, ast.Name, ast.Load, ast.Store,
                     ast.List, ast.Tuple, ast.Dict, ast.keyword, ast.UnaryOp, ast.USub)
 PAIRS = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
-POST_NAMES = {function: name for name, function in POST_ACTIVATIONS.items()}
+POST_CODE = {activation.function: activation.code for activation in ACTIVATIONS.values()}
 
 # constructor arguments of the custom modules that do not keep them as attributes
 CUSTOM_ARGS = {
@@ -234,7 +233,7 @@ def _forward_lines(graph: GraphModule) -> list[str]:
             inputs = f"[{inputs}]"  # merges take one list (scriptable)
         call = f"self.{_identifier(step.module_name)}({inputs})"
         if step.post is not None:
-            call = ACTIVATIONS[POST_NAMES[step.post]][1].format(x=call)
+            call = POST_CODE[step.post].format(x=call)
         lines.append(f"        {local[step.node_id]} = {call}")
     results = {name: local[node] for name, node in graph.outputs.items()}
     if len(results) == 1:

@@ -8,14 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-THEMES = ("system", "light", "dark")
+from studio.engine.layers.registry import CATEGORY_COLORS
 
-# Header colour of each palette category (the same hue in both themes).
-CATEGORY_COLORS = {
-    "Input/Output": "#5f6b7a", "Convolution": "#2f6fbf", "Pooling": "#1f9a8a", "Dense": "#7a4fc0",
-    "Normalisation": "#b8860b", "Activation": "#c0504d", "Merge": "#d2691e", "Shape": "#4f8a3c",
-    "Regularisation": "#8a6d3b", "Blocks": "#3b4e8a", "Templates": "#6b6b6b",
-}
+THEMES = ("system", "light", "dark")
+OTHER_CATEGORY = "#6b6b6b"  # palette groups that are no layer category (Templates)
 
 
 @dataclass(frozen=True)
@@ -98,4 +94,5 @@ def canvas_colors(palette: QPalette | None = None) -> CanvasColors:
 
 
 def category_color(category: str) -> QColor:
-    return QColor(CATEGORY_COLORS.get(category, "#6b6b6b"))
+    """The header colour of a palette category (the layer registry's, grey for the others)."""
+    return QColor(CATEGORY_COLORS.get(category, OTHER_CATEGORY))

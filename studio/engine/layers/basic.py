@@ -24,15 +24,17 @@ NO_INPUT_SHAPE = ("no shape yet: choose a data folder (Training tab, Data page) 
                   "or set one, e.g. 1, 28, 28")
 
 register(LayerType(
-    "input", "Input/Output", "A model input; 'shape' is per sample, e.g. [3, 32, 32] for RGB 32x32. "
-    "Left empty, it is the shape of the data's images.",
-    (Param("shape", "ints", None, "Shape of one sample (channels, height, width); empty: the data's.",
-           minimum=1, optional=True),),
-    _input_shape, None, ports=lambda args: []))
+    name="input", category="Input/Output", stem="image", shown=("shape",),
+    help="A model input; 'shape' is per sample, e.g. [3, 32, 32] for RGB 32x32. Left empty, it is the "
+    "shape of the data's images.",
+    params=(Param("shape", "ints", None, "Shape of one sample (channels, height, width); empty: the "
+                  "data's.", minimum=1, optional=True),),
+    shape=_input_shape, build=None, ports=lambda args: []))
 
 register(LayerType(
-    "output", "Input/Output", "A named model output (its id names the output; a loss attaches here).",
-    (), lambda args, inputs: inputs["x"], None))
+    name="output", category="Input/Output", stem="logits",
+    help="A named model output (its id names the output; a loss attaches here).",
+    shape=lambda args, inputs: inputs["x"], build=None))
 
 # ---- dense ----------------------------------------------------------------------------------------
 
@@ -51,12 +53,12 @@ def _build_dense(args, inputs):
 
 
 register(LayerType(
-    "fully_connected", "Dense", "Linear layer over the last dimension (nn.Linear).",
-    (Param("out_features", "int", 128, "Number of output units.", minimum=1), BIAS, ACTIVATION,
-     *WEIGHT_PARAMS),
-    _dense_shape, _build_dense,
-    macs=lambda args, inputs, out: math.prod(out) * inputs["x"][-1], has_weights=True,
-    title="fully connected"))
+    name="fully_connected", category="Dense", title="fully connected", stem="fc",
+    shown=("out_features",), help="Linear layer over the last dimension (nn.Linear).",
+    params=(Param("out_features", "int", 128, "Number of output units.", minimum=1), BIAS, ACTIVATION,
+            *WEIGHT_PARAMS),
+    shape=_dense_shape, build=_build_dense,
+    macs=lambda args, inputs, out: math.prod(out) * inputs["x"][-1], has_weights=True))
 
 
 def _bias_add_shape(args, inputs):
@@ -66,9 +68,10 @@ def _bias_add_shape(args, inputs):
 
 
 register(LayerType(
-    "bias_add", "Dense", "Adds a learned bias per channel (first dimension of a sample).",
-    (ACTIVATION,), _bias_add_shape,
-    lambda args, inputs: modules.BiasAdd(inputs["x"][0], len(inputs["x"]) - 1), title="bias add"))
+    name="bias_add", category="Dense", title="bias add",
+    help="Adds a learned bias per channel (first dimension of a sample).",
+    params=(ACTIVATION,), shape=_bias_add_shape,
+    build=lambda args, inputs: modules.BiasAdd(inputs["x"][0], len(inputs["x"]) - 1)))
 
 # ---- normalisation --------------------------------------------------------------------------------
 
@@ -88,12 +91,14 @@ def _batch_norm_shape(args, inputs):
 
 
 register(LayerType(
-    "batch_norm", "Normalisation", "Batch normalisation over channels (nn.BatchNorm1d/2d); running "
-    "statistics are model state, not trainable.",
-    (Param("eps", "float", 1e-5, "Added to the variance for stability.", minimum=0.0),
-     Param("momentum", "float", 0.1, "Update rate of the running statistics.", minimum=0.0, maximum=1.0),
-     Param("affine", "bool", True, "Learn a scale (weight) and shift (bias)."), ACTIVATION),
-    _batch_norm_shape, _build_batch_norm, has_weights=True, title="batch norm"))
+    name="batch_norm", category="Normalisation", title="batch norm", stem="bn",
+    help="Batch normalisation over channels (nn.BatchNorm1d/2d); running statistics are model state, "
+    "not trainable.",
+    params=(Param("eps", "float", 1e-5, "Added to the variance for stability.", minimum=0.0),
+            Param("momentum", "float", 0.1, "Update rate of the running statistics.", minimum=0.0,
+                  maximum=1.0),
+            Param("affine", "bool", True, "Learn a scale (weight) and shift (bias)."), ACTIVATION),
+    shape=_batch_norm_shape, build=_build_batch_norm, has_weights=True))
 
 
 def _unit_norm_shape(args, inputs):
@@ -103,9 +108,11 @@ def _unit_norm_shape(args, inputs):
 
 
 register(LayerType(
-    "unit_norm", "Normalisation", "Scales each sample to unit L2 norm along a dimension.",
-    (Param("dim", "int", 0, "Dimension of a sample to normalise (0 = channels/features).", minimum=0),),
-    _unit_norm_shape, lambda args, inputs: modules.UnitNorm(args["dim"] + 1), title="unit norm"))
+    name="unit_norm", category="Normalisation", title="unit norm",
+    help="Scales each sample to unit L2 norm along a dimension.",
+    params=(Param("dim", "int", 0, "Dimension of a sample to normalise (0 = channels/features).",
+                  minimum=0),),
+    shape=_unit_norm_shape, build=lambda args, inputs: modules.UnitNorm(args["dim"] + 1)))
 
 # ---- activations ----------------------------------------------------------------------------------
 
@@ -115,17 +122,19 @@ def _same_shape(args, inputs):
 
 
 for _name in ("relu", "relu6", "gelu", "sigmoid", "tanh"):
-    register(LayerType(_name, "Activation", f"{_name} activation, element-wise.", (), _same_shape,
-                       lambda args, inputs, _cls=ACTIVATIONS[_name][0]: _cls()))
+    register(LayerType(
+        name=_name, category="Activation", help=f"{_name} activation, element-wise.", shape=_same_shape,
+        build=lambda args, inputs, _make=ACTIVATIONS[_name].module: _make()))
 
 register(LayerType(
-    "leaky_relu", "Activation", "Leaky ReLU: x for x > 0, slope * x otherwise.",
-    (Param("negative_slope", "float", 0.01, "Slope for negative inputs.", minimum=0.0),),
-    _same_shape, lambda args, inputs: nn.LeakyReLU(args["negative_slope"]), title="leaky relu"))
+    name="leaky_relu", category="Activation", title="leaky relu",
+    help="Leaky ReLU: x for x > 0, slope * x otherwise.",
+    params=(Param("negative_slope", "float", 0.01, "Slope for negative inputs.", minimum=0.0),),
+    shape=_same_shape, build=lambda args, inputs: nn.LeakyReLU(args["negative_slope"])))
 register(LayerType(
-    "elu", "Activation", "Exponential linear unit.",
-    (Param("alpha", "float", 1.0, "Saturation value for negative inputs.", minimum=0.0),),
-    _same_shape, lambda args, inputs: nn.ELU(args["alpha"])))
+    name="elu", category="Activation", help="Exponential linear unit.",
+    params=(Param("alpha", "float", 1.0, "Saturation value for negative inputs.", minimum=0.0),),
+    shape=_same_shape, build=lambda args, inputs: nn.ELU(args["alpha"])))
 
 
 def _softmax_shape(args, inputs):
@@ -135,9 +144,10 @@ def _softmax_shape(args, inputs):
 
 
 register(LayerType(
-    "softmax", "Activation", "Softmax along a dimension of each sample (0 = classes/channels).",
-    (Param("dim", "int", 0, "Dimension of a sample (0 = first).", minimum=0),),
-    _softmax_shape, lambda args, inputs: nn.Softmax(dim=args["dim"] + 1)))
+    name="softmax", category="Activation",
+    help="Softmax along a dimension of each sample (0 = classes/channels).",
+    params=(Param("dim", "int", 0, "Dimension of a sample (0 = first).", minimum=0),),
+    shape=_softmax_shape, build=lambda args, inputs: nn.Softmax(dim=args["dim"] + 1)))
 
 # ---- merges ---------------------------------------------------------------------------------------
 
@@ -160,11 +170,14 @@ def _elementwise_shape(name):
     return rule
 
 
-register(LayerType("add", "Merge", "Element-wise sum of its inputs (residual connections).", (INPUTS,),
-                   _elementwise_shape("add"), lambda args, inputs: modules.Add(), ports=_merge_ports))
-register(LayerType("multiply", "Merge", "Element-wise product of its inputs (gating).", (INPUTS,),
-                   _elementwise_shape("multiply"), lambda args, inputs: modules.Multiply(),
-                   ports=_merge_ports))
+register(LayerType(
+    name="add", category="Merge", help="Element-wise sum of its inputs (residual connections).",
+    params=(INPUTS,), shape=_elementwise_shape("add"), build=lambda args, inputs: modules.Add(),
+    ports=_merge_ports))
+register(LayerType(
+    name="multiply", category="Merge", help="Element-wise product of its inputs (gating).",
+    params=(INPUTS,), shape=_elementwise_shape("multiply"),
+    build=lambda args, inputs: modules.Multiply(), ports=_merge_ports))
 
 
 def _concat_shape(args, inputs):
@@ -184,15 +197,19 @@ def _concat_shape(args, inputs):
 
 
 register(LayerType(
-    "concat", "Merge", "Concatenates its inputs along an axis of each sample (0 = channels).",
-    (INPUTS, Param("axis", "int", 0, "Axis of a sample to join along (0 = channels).", minimum=0)),
-    _concat_shape, lambda args, inputs: modules.Concat(args["axis"] + 1), ports=_merge_ports))
+    name="concat", category="Merge", shown=("axis",),
+    help="Concatenates its inputs along an axis of each sample (0 = channels).",
+    params=(INPUTS, Param("axis", "int", 0, "Axis of a sample to join along (0 = channels).",
+                          minimum=0)),
+    shape=_concat_shape, build=lambda args, inputs: modules.Concat(args["axis"] + 1),
+    ports=_merge_ports))
 
 # ---- shape ----------------------------------------------------------------------------------------
 
 register(LayerType(
-    "flatten", "Shape", "Flattens each sample to one dimension: [C, H, W] -> [C*H*W].", (),
-    lambda args, inputs: (math.prod(inputs["x"]),), lambda args, inputs: nn.Flatten(1)))
+    name="flatten", category="Shape",
+    help="Flattens each sample to one dimension: [C, H, W] -> [C*H*W].",
+    shape=lambda args, inputs: (math.prod(inputs["x"]),), build=lambda args, inputs: nn.Flatten(1)))
 
 
 def _reshape_shape(args, inputs):
@@ -204,9 +221,10 @@ def _reshape_shape(args, inputs):
 
 
 register(LayerType(
-    "reshape", "Shape", "Reshapes each sample (the number of values must not change).",
-    (Param("shape", "ints", [1], "New shape of one sample.", minimum=1),),
-    _reshape_shape, lambda args, inputs: modules.Reshape(args["shape"])))
+    name="reshape", category="Shape", shown=("shape",),
+    help="Reshapes each sample (the number of values must not change).",
+    params=(Param("shape", "ints", [1], "New shape of one sample.", minimum=1),),
+    shape=_reshape_shape, build=lambda args, inputs: modules.Reshape(args["shape"])))
 
 
 def _one_hot_shape(args, inputs):
@@ -217,22 +235,25 @@ def _one_hot_shape(args, inputs):
 
 
 register(LayerType(
-    "one_hot_encoding", "Shape", "Integer class indices -> one-hot float vectors.",
-    (Param("num_classes", "int", 10, "Number of classes.", minimum=1),),
-    _one_hot_shape, lambda args, inputs: modules.OneHot(args["num_classes"]), title="one-hot encoding"))
+    name="one_hot_encoding", category="Shape", title="one-hot encoding", stem="onehot",
+    shown=("num_classes",), help="Integer class indices -> one-hot float vectors.",
+    params=(Param("num_classes", "int", 10, "Number of classes.", minimum=1),),
+    shape=_one_hot_shape, build=lambda args, inputs: modules.OneHot(args["num_classes"])))
 
 # ---- regularisation -------------------------------------------------------------------------------
 
 register(LayerType(
-    "dropout", "Regularisation", "Zeroes random elements with probability p while training.",
-    (Param("p", "float", 0.5, "Probability of dropping an element.", minimum=0.0, maximum=1.0),),
-    _same_shape, lambda args, inputs: nn.Dropout(args["p"])))
+    name="dropout", category="Regularisation", shown=("p",), pass_through=True,
+    help="Zeroes random elements with probability p while training.",
+    params=(Param("p", "float", 0.5, "Probability of dropping an element.", minimum=0.0, maximum=1.0),),
+    shape=_same_shape, build=lambda args, inputs: nn.Dropout(args["p"])))
 
 # ---- blocks ---------------------------------------------------------------------------------------
 # A block use's ports, parameters and shape come from the block definition; the spec package
 # handles it. It is registered so the palette, validation and repeat/stack know the type.
 
 register(LayerType(
-    "block", "Blocks", "One use of a reusable block (a named sub-graph with its own weights).",
-    (Param("block", "str", "", "Name of the block definition."),),
-    lambda args, inputs: inputs["x"], lambda args, inputs: nn.Identity()))
+    name="block", category="Blocks",
+    help="One use of a reusable block (a named sub-graph with its own weights).",
+    params=(Param("block", "str", "", "Name of the block definition."),),
+    shape=lambda args, inputs: inputs["x"], build=lambda args, inputs: nn.Identity()))

@@ -18,6 +18,8 @@ PADDING = Param("padding", "padding", "same",
 DILATION = Param("dilation", "ints", 1, "Spacing between kernel taps.", minimum=1, length=2)
 MULTIPLIER = Param("depth_multiplier", "int", 1, "Output channels per input channel of the depthwise "
                    "step.", minimum=1)
+WINDOW_SHOWN = ("kernel_size", "stride")  # what a node shows even at the defaults
+CONV_SHOWN = ("out_channels", *WINDOW_SHOWN)
 
 
 def conv_padding(args: dict) -> tuple[int, int] | str:
@@ -83,11 +85,12 @@ def _build_conv(args, inputs):
 
 
 register(LayerType(
-    "conv2d", "Convolution", "2D convolution over [channels, height, width] (nn.Conv2d).",
-    (OUT_CHANNELS, KERNEL, STRIDE, PADDING, DILATION,
-     Param("groups", "int", 1, "Split channels into groups convolved separately.", minimum=1),
-     BIAS, ACTIVATION, *WEIGHT_PARAMS),
-    _conv_shape, _build_conv, macs=_conv_macs, has_weights=True))
+    name="conv2d", category="Convolution", stem="conv", shown=CONV_SHOWN,
+    help="2D convolution over [channels, height, width] (nn.Conv2d).",
+    params=(OUT_CHANNELS, KERNEL, STRIDE, PADDING, DILATION,
+            Param("groups", "int", 1, "Split channels into groups convolved separately.", minimum=1),
+            BIAS, ACTIVATION, *WEIGHT_PARAMS),
+    shape=_conv_shape, build=_build_conv, macs=_conv_macs, has_weights=True))
 
 
 def _transpose_padding(args):
@@ -130,14 +133,14 @@ def _build_transpose(args, inputs):
 
 
 register(LayerType(
-    "conv2d_transpose", "Convolution", "Transposed convolution (deconvolution) that upsamples by the "
-    "stride (nn.ConvTranspose2d).",
-    (OUT_CHANNELS, KERNEL, Param("stride", "ints", 2, "Upsampling factor.", minimum=1, length=2),
-     PADDING, Param("output_padding", "ints", 0, "Extra rows/columns on one side (numeric padding only).",
-                    minimum=0, length=2),
-     BIAS, ACTIVATION, *WEIGHT_PARAMS),
-    _transpose_shape, _build_transpose, macs=_transpose_macs, has_weights=True,
-    title="conv2d transpose"))
+    name="conv2d_transpose", category="Convolution", title="conv2d transpose", stem="deconv",
+    shown=CONV_SHOWN,
+    help="Transposed convolution (deconvolution) that upsamples by the stride (nn.ConvTranspose2d).",
+    params=(OUT_CHANNELS, KERNEL, Param("stride", "ints", 2, "Upsampling factor.", minimum=1, length=2),
+            PADDING, Param("output_padding", "ints", 0, "Extra rows/columns on one side (numeric padding "
+                           "only).", minimum=0, length=2),
+            BIAS, ACTIVATION, *WEIGHT_PARAMS),
+    shape=_transpose_shape, build=_build_transpose, macs=_transpose_macs, has_weights=True))
 
 
 def _depthwise_shape(args, inputs):
@@ -161,10 +164,11 @@ def _build_depthwise(args, inputs):
 
 
 register(LayerType(
-    "depthwise_conv2d", "Convolution", "Depthwise convolution: each channel convolved with its own "
-    "kernels (groups = channels).",
-    (KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER, BIAS, ACTIVATION, *WEIGHT_PARAMS),
-    _depthwise_shape, _build_depthwise, macs=_depthwise_macs, has_weights=True, title="depthwise conv2d"))
+    name="depthwise_conv2d", category="Convolution", title="depthwise conv2d", stem="dwconv",
+    shown=WINDOW_SHOWN,
+    help="Depthwise convolution: each channel convolved with its own kernels (groups = channels).",
+    params=(KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER, BIAS, ACTIVATION, *WEIGHT_PARAMS),
+    shape=_depthwise_shape, build=_build_depthwise, macs=_depthwise_macs, has_weights=True))
 
 
 def _separable_shape(args, inputs):
@@ -188,11 +192,13 @@ def _build_separable(args, inputs):
 
 
 register(LayerType(
-    "separable_conv2d", "Convolution", "Depthwise convolution followed by a 1x1 pointwise convolution "
-    "(weights: depthwise.weight, pointwise.weight).",
-    (OUT_CHANNELS, KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER, BIAS, ACTIVATION, *WEIGHT_PARAMS),
-    _separable_shape, _build_separable, macs=_separable_macs, has_weights=True,
-    title="separable conv2d"))
+    name="separable_conv2d", category="Convolution", title="separable conv2d", stem="sepconv",
+    shown=CONV_SHOWN,
+    help="Depthwise convolution followed by a 1x1 pointwise convolution (weights: depthwise.weight, "
+    "pointwise.weight).",
+    params=(OUT_CHANNELS, KERNEL, STRIDE, PADDING, DILATION, MULTIPLIER, BIAS, ACTIVATION,
+            *WEIGHT_PARAMS),
+    shape=_separable_shape, build=_build_separable, macs=_separable_macs, has_weights=True))
 
 
 def _in_plane_shape(args, inputs):
@@ -208,7 +214,8 @@ def _build_in_plane(args, inputs):
 
 
 register(LayerType(
-    "conv2d_in_plane", "Convolution", "The same kernel applied to every channel independently "
-    "(TF-Slim conv2d_in_plane).",
-    (KERNEL, STRIDE, PADDING, BIAS, ACTIVATION, *WEIGHT_PARAMS),
-    _in_plane_shape, _build_in_plane, macs=_depthwise_macs, has_weights=True, title="conv2d in-plane"))
+    name="conv2d_in_plane", category="Convolution", title="conv2d in-plane", stem="inplane",
+    shown=WINDOW_SHOWN,
+    help="The same kernel applied to every channel independently (TF-Slim conv2d_in_plane).",
+    params=(KERNEL, STRIDE, PADDING, BIAS, ACTIVATION, *WEIGHT_PARAMS),
+    shape=_in_plane_shape, build=_build_in_plane, macs=_depthwise_macs, has_weights=True))

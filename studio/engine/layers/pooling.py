@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from studio.engine.errors import ShapeError
-from studio.engine.layers.conv import conv_output_hw, conv_padding
+from studio.engine.layers.conv import WINDOW_SHOWN, conv_output_hw, conv_padding
 from studio.engine.layers.registry import LayerType, Param, pair, register, require_rank
 
 POOL_PARAMS = (
@@ -35,15 +35,17 @@ def _pool_kwargs(args):
 
 
 register(LayerType(
-    "max_pool2d", "Pooling", "Maximum over sliding windows (nn.MaxPool2d).", POOL_PARAMS,
-    _pool_shape, lambda args, inputs: nn.MaxPool2d(**_pool_kwargs(args)), title="max pool2d"))
+    name="max_pool2d", category="Pooling", title="max pool2d", stem="pool", shown=WINDOW_SHOWN,
+    help="Maximum over sliding windows (nn.MaxPool2d).", params=POOL_PARAMS, shape=_pool_shape,
+    build=lambda args, inputs: nn.MaxPool2d(**_pool_kwargs(args))))
 
 register(LayerType(
-    "avg_pool2d", "Pooling", "Average over sliding windows (nn.AvgPool2d).",
-    (*POOL_PARAMS, Param("count_include_pad", "bool", True, "Count padded zeros in the average.")),
-    _pool_shape,
-    lambda args, inputs: nn.AvgPool2d(**_pool_kwargs(args), count_include_pad=args["count_include_pad"]),
-    title="avg pool2d"))
+    name="avg_pool2d", category="Pooling", title="avg pool2d", stem="avgpool", shown=WINDOW_SHOWN,
+    help="Average over sliding windows (nn.AvgPool2d).",
+    params=(*POOL_PARAMS, Param("count_include_pad", "bool", True, "Count padded zeros in the average.")),
+    shape=_pool_shape,
+    build=lambda args, inputs: nn.AvgPool2d(**_pool_kwargs(args),
+                                            count_include_pad=args["count_include_pad"])))
 
 
 def _global_shape(args, inputs):
@@ -57,11 +59,13 @@ def _global_pool(kind):
 
 
 register(LayerType(
-    "global_avg_pool", "Pooling", "Average over height and width: [C, H, W] -> [C].", (),
-    _global_shape, _global_pool("avg"), title="global avg pool"))
+    name="global_avg_pool", category="Pooling", title="global avg pool", stem="gap",
+    help="Average over height and width: [C, H, W] -> [C].", shape=_global_shape,
+    build=_global_pool("avg")))
 register(LayerType(
-    "global_max_pool", "Pooling", "Maximum over height and width: [C, H, W] -> [C].", (),
-    _global_shape, _global_pool("max"), title="global max pool"))
+    name="global_max_pool", category="Pooling", title="global max pool", stem="gmp",
+    help="Maximum over height and width: [C, H, W] -> [C].", shape=_global_shape,
+    build=_global_pool("max")))
 
 
 def _adaptive_shape(args, inputs):
@@ -70,7 +74,7 @@ def _adaptive_shape(args, inputs):
 
 
 register(LayerType(
-    "adaptive_avg_pool2d", "Pooling", "Average pooling to a fixed output size (nn.AdaptiveAvgPool2d).",
-    (Param("output_size", "ints", 1, "Output height and width.", minimum=1, length=2),),
-    _adaptive_shape, lambda args, inputs: nn.AdaptiveAvgPool2d(pair(args["output_size"])),
-    title="adaptive avg pool2d"))
+    name="adaptive_avg_pool2d", category="Pooling", title="adaptive avg pool2d", stem="adapool",
+    shown=("output_size",), help="Average pooling to a fixed output size (nn.AdaptiveAvgPool2d).",
+    params=(Param("output_size", "ints", 1, "Output height and width.", minimum=1, length=2),),
+    shape=_adaptive_shape, build=lambda args, inputs: nn.AdaptiveAvgPool2d(pair(args["output_size"]))))

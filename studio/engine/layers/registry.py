@@ -1,13 +1,17 @@
-"""The layer registry: one entry per layer type, with its parameter schema, shape rule and builder.
+"""The layer registry: one entry per layer type holding every fact about it.
 
 The schema drives the palette and the inspector; the shape rule drives live validation; the builder
-gives the ``nn.Module``. Register new types with :func:`register`; tests run over :func:`all_layers`.
+gives the ``nn.Module``; the id stem, the arguments shown on the canvas node, the category colour and
+the pass-through flag are read by the canvas, the edits and the projector. Register new types with
+:func:`register` (keyword arguments); tests run over :func:`all_layers`. Importing this package
+registers the built-in layers (``catalog``), so every lookup sees them.
 """
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
@@ -17,18 +21,13 @@ from studio.engine.errors import ShapeError
 Shape = tuple[int, ...]
 Args = dict[str, Any]
 
-CATEGORIES = (
-    "Input/Output",
-    "Convolution",
-    "Pooling",
-    "Dense",
-    "Normalisation",
-    "Activation",
-    "Merge",
-    "Shape",
-    "Regularisation",
-    "Blocks",
-)
+# Palette categories in the order shown, each with its header colour (the same hue in both themes).
+CATEGORY_COLORS = {
+    "Input/Output": "#5f6b7a", "Convolution": "#2f6fbf", "Pooling": "#1f9a8a", "Dense": "#7a4fc0",
+    "Normalisation": "#b8860b", "Activation": "#c0504d", "Merge": "#d2691e", "Shape": "#4f8a3c",
+    "Regularisation": "#8a6d3b", "Blocks": "#3b4e8a",
+}
+CATEGORIES = tuple(CATEGORY_COLORS)
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "padding", "str")
 
@@ -112,21 +111,33 @@ def _single_port(args: Args) -> list[str]:
     return ["x"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LayerType:
-    """A layer the palette offers: schema, ports, shape rule, builder and cost."""
+    """A layer the palette offers, with every fact about it.
+
+    ``stem`` prefixes new node ids (``conv`` -> ``conv1``; empty: the name); ``shown`` are the
+    arguments the canvas node always shows (others only when they differ from the default);
+    ``pass_through`` marks layers that are the identity at inference (the embedding layer rule steps
+    back over them).
+    """
 
     name: str
     category: str
     help: str
-    params: tuple[Param, ...]
+    params: tuple[Param, ...] = ()
     shape: ShapeRule
     build: Builder | None  # None for nodes without a module (input, output)
     ports: Callable[[Args], list[str]] = _single_port
     macs: MacsRule = _no_macs
     has_weights: bool = False
     title: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    stem: str = ""
+    shown: tuple[str, ...] = ()
+    pass_through: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.stem:
+            object.__setattr__(self, "stem", self.name)
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, if this layer has one."""
@@ -140,6 +151,11 @@ class LayerType:
         return self.title or self.name.replace("_", " ")
 
     @property
+    def color(self) -> str:
+        """The header colour of the layer's category (``#rrggbb``)."""
+        return CATEGORY_COLORS[self.category]
+
+    @property
     def repeatable(self) -> bool:
         """Single-input layers with a module can be repeated or stacked."""
         return self.build is not None and self.ports({}) == ["x"]
@@ -149,30 +165,35 @@ _REGISTRY: dict[str, LayerType] = {}
 
 
 def register(layer: LayerType) -> LayerType:
-    """Add ``layer`` to the registry (a name may be registered once)."""
-    if layer.name in _REGISTRY:
-        raise ValueError(f"layer type {layer.name!r} is already registered")
-    if layer.category not in CATEGORIES:
-        raise ValueError(f"unknown category {layer.category!r} for {layer.name!r}")
+    """Add ``layer`` to the registry; a name may be registered once and its facts must fit."""
+    problem = _problem(layer)
+    if problem:
+        raise ValueError(f"cannot register layer type {layer.name!r}: {problem}")
     _REGISTRY[layer.name] = layer
     return layer
 
 
+def _problem(layer: LayerType) -> str | None:
+    if layer.name in _REGISTRY:
+        return "a layer type of that name is already registered (each needs its own name)"
+    if layer.category not in CATEGORIES:
+        return f"unknown category {layer.category!r} (one of {', '.join(CATEGORIES)})"
+    if not layer.stem.isidentifier() or keyword.iskeyword(layer.stem):
+        return f"id stem {layer.stem!r} is not an identifier"
+    missing = [name for name in layer.shown if layer.param(name) is None]
+    if missing:
+        return f"shown arguments {missing} are not among its parameters"
+    return None
+
+
 def get_layer(name: str) -> LayerType | None:
     """The registered layer type called ``name``, or None."""
-    _ensure_loaded()
     return _REGISTRY.get(name)
 
 
 def all_layers() -> list[LayerType]:
     """Every registered layer type, in registration order."""
-    _ensure_loaded()
     return list(_REGISTRY.values())
-
-
-def _ensure_loaded() -> None:
-    if not _REGISTRY:
-        import studio.engine.layers.catalog  # noqa: F401  (registers the built-in layers)
 
 
 def pair(value: Any) -> tuple[int, int]:

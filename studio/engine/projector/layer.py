@@ -1,5 +1,6 @@
 """The default embedding layer, one rule for the window and ``studio embed``: the node feeding the layer
-before the output, stepping back through layers that change nothing at inference (dropout).
+before the output, stepping back through layers that change nothing at inference (those whose
+layer type is ``pass_through``, such as dropout).
 
 It reads the spec alone (the window picks before any model is compiled): ``fc1`` of the small CNN
 (``fc1 -> dropout -> fc2 -> logits``). When the layer before the output takes a model input directly
@@ -14,8 +15,6 @@ from studio.engine.training.config import TrainConfig
 from studio.engine.training.fields import ConfigError
 from studio.engine.training.losses import bind_losses
 
-PASS_THROUGH = ("dropout",)  # layer types that are the identity at inference
-
 
 def embedding_layer(spec: ModelSpec, output: str | None = None) -> str:
     """The usual embedding layer of ``spec`` for ``output`` (default: its first output)."""
@@ -29,7 +28,7 @@ def embedding_layer(spec: ModelSpec, output: str | None = None) -> str:
     if last is None:
         return fallback
     before = _first_source(spec, graph, last)
-    while before is not None and graph.nodes[before].type in PASS_THROUGH:
+    while before is not None and _passes_through(graph.nodes[before]):
         source = _first_source(spec, graph, before)
         if source is None:
             break
@@ -57,6 +56,11 @@ def _first_source(spec: ModelSpec, graph: Graph, node_id: str) -> str | None:
         if port in sources:
             return sources[port]
     return next(iter(sources.values()))
+
+
+def _passes_through(node: Node) -> bool:
+    layer = get_layer(node.type)
+    return layer is not None and layer.pass_through
 
 
 def _ports(spec: ModelSpec, node: Node) -> list[str]:

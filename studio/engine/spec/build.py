@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from studio.engine.errors import ShapeError, SpecError
 from studio.engine.graph_module import GraphModule, Step
-from studio.engine.layers.common import activation_module
+from studio.engine.layers.common import activation_function, activation_module
 from studio.engine.layers.registry import LayerType, Shape, get_layer
 from studio.engine.spec.model import BlockDef, Graph, ModelSpec, Node
 from studio.engine.spec.resolve import (
@@ -32,11 +31,6 @@ from studio.engine.spec.resolve import (
 )
 
 MAX_INSTANCES = 1000  # layers one repeat/stack node may stand for (more would freeze the analysis)
-
-POST_ACTIVATIONS = {
-    "relu": F.relu, "relu6": F.relu6, "leaky_relu": F.leaky_relu, "elu": F.elu, "gelu": F.gelu,
-    "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-}
 
 
 class ArgError(SpecError):
@@ -344,8 +338,7 @@ class SpecWalker:
                              f"{_shapes_text(owner_inputs)} but this node gets "
                              f"{_shapes_text(info.input_shapes)}")
         info.output_shape = shapes[owner.id]
-        activation = info.values.get("activation", "none")
-        return None, POST_ACTIVATIONS.get(activation), []
+        return None, activation_function(info.values.get("activation", "none")), []
 
     def _instances(self, layer: LayerType, block: BlockDef | None, node: Node, info: NodeInfo,
                    context: _Context):
@@ -354,7 +347,7 @@ class SpecWalker:
         if node.stack is None and node.repeat == 1:
             module, shape, macs, regs = self._single(layer, block, base, info.input_shapes, context, node.id)
             info.output_shape, info.macs = shape, macs
-            return module, POST_ACTIVATIONS.get(base.get("activation", "none")), regs
+            return module, activation_function(base.get("activation", "none")), regs
         if not layer.repeatable:
             raise SpecError(f"'{node.type}' cannot be repeated or stacked (it needs one input)")
         if node.instance_count > MAX_INSTANCES:

@@ -19,15 +19,6 @@ from studio.engine.spec.resolve import SCOPE, labelled_scopes, resolve_layer_arg
 
 FRAGMENT_FORMAT = "studio.fragment/1"
 
-# Short, readable id stems for new nodes (``conv1``, ``fc2``), like the templates use.
-ID_STEMS = {
-    "conv2d": "conv", "conv2d_transpose": "deconv", "separable_conv2d": "sepconv",
-    "depthwise_conv2d": "dwconv", "conv2d_in_plane": "inplane", "fully_connected": "fc",
-    "max_pool2d": "pool", "avg_pool2d": "avgpool", "global_avg_pool": "gap", "global_max_pool": "gmp",
-    "adaptive_avg_pool2d": "adapool", "batch_norm": "bn", "one_hot_encoding": "onehot",
-    "input": "image", "output": "logits",
-}
-
 
 @dataclass(frozen=True)
 class AddNode:
@@ -76,8 +67,10 @@ def apply_ops(spec: ModelSpec, ops: list[Op], block: str | None = None) -> None:
 
 
 def fresh_id(graph: Graph, layer_type: str, taken: set[str] | None = None) -> str:
-    """A new readable node id for ``layer_type``: ``conv1``, ``conv2``, ... not used in ``graph``."""
-    stem = ID_STEMS.get(layer_type, layer_type)
+    """A new readable node id for ``layer_type`` from its id stem: ``conv1``, ``conv2``, ... not used
+    in ``graph``."""
+    layer = get_layer(layer_type)
+    stem = layer.stem if layer is not None else layer_type
     used = set(graph.nodes) | (taken or set())
     index = 1
     while f"{stem}{index}" in used:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from studio.engine.spec.builder import SpecBuilder
-from studio.engine.templates import template
+from studio.engine.templates.registry import template
 
 
-@template("alexnet", "AlexNet as in torchvision: five convolutions, three max pools, 6x6 adaptive "
-          "pooling and a 4096-4096 classifier with dropout (61,100,840 parameters for 1000 "
-          "classes).", (3, 224, 224))
+@template(
+    name="alexnet", input_shape=(3, 224, 224),
+    help="AlexNet as in torchvision: five convolutions, three max pools, 6x6 adaptive pooling and a "
+    "4096-4096 classifier with dropout (61,100,840 parameters for 1000 classes).")
 def alexnet(num_classes: int, input_shape: tuple[int, ...]):
     b = SpecBuilder("alexnet")
     b.defaults(["conv2d"], activation="relu")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from studio.engine.spec.builder import SpecBuilder
-from studio.engine.templates import template
+from studio.engine.templates.registry import template
 
 
-@template("lenet5", "LeNet-5: two 5x5 tanh convolutions with average pooling, then 120-84-classes "
-          "dense layers (61,706 parameters for 10 classes at 32x32).", (1, 32, 32))
+@template(
+    name="lenet5", input_shape=(1, 32, 32),
+    help="LeNet-5: two 5x5 tanh convolutions with average pooling, then 120-84-classes dense layers "
+    "(61,706 parameters for 10 classes at 32x32).")
 def lenet5(num_classes: int, input_shape: tuple[int, ...]):
     b = SpecBuilder("lenet5")
     b.defaults(["conv2d"], kernel_size=5, padding="valid", activation="tanh")

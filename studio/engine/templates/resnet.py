@@ -8,7 +8,7 @@ norm, torchvision's ``downsample``).
 from __future__ import annotations
 
 from studio.engine.spec.builder import SpecBuilder
-from studio.engine.templates import template
+from studio.engine.templates.registry import template
 
 # (stage, channels, stride of its first block)
 RESNET18_STAGES = ((1, 64, 1), (2, 128, 2), (3, 256, 2), (4, 512, 2))
@@ -40,9 +40,10 @@ def add_residual_blocks(b: SpecBuilder) -> None:
     block.output("out", block.layer("relu", "relu", y))
 
 
-@template("resnet18", "ResNet-18 as in torchvision: a 7x7 stem, four stages of two residual blocks "
-          "(one reusable block used 8 times) and global average pooling (11,689,512 parameters for 1000 "
-          "classes).", (3, 224, 224))
+@template(
+    name="resnet18", input_shape=(3, 224, 224),
+    help="ResNet-18 as in torchvision: a 7x7 stem, four stages of two residual blocks (one reusable "
+    "block used 8 times) and global average pooling (11,689,512 parameters for 1000 classes).")
 def resnet18(num_classes: int, input_shape: tuple[int, ...]):
     b = SpecBuilder("resnet18")
     add_residual_blocks(b)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from studio.engine.spec.builder import SpecBuilder
-from studio.engine.templates import template
+from studio.engine.templates.registry import template
 
 
-@template("small_cnn", "Two 3x3 convolutions, max pooling and two dense layers: trains on the demo "
-          "Fashion-MNIST set in a couple of minutes on a CPU.", (1, 28, 28))
+@template(
+    name="small_cnn", input_shape=(1, 28, 28),
+    help="Two 3x3 convolutions, max pooling and two dense layers: trains on the demo Fashion-MNIST "
+    "set in a couple of minutes on a CPU.")
 def small_cnn(num_classes: int, input_shape: tuple[int, ...]):
     b = SpecBuilder("small_cnn")
     b.defaults(["conv2d"], kernel_size=3, padding="same", activation="relu")
@@ -24,8 +26,10 @@ def small_cnn(num_classes: int, input_shape: tuple[int, ...]):
     return b.build()
 
 
-@template("mlp", "Multi-layer perceptron for 28x28 digits (the Keras mnist_mlp example: 512-512 with "
-          "dropout).", (1, 28, 28))
+@template(
+    name="mlp", input_shape=(1, 28, 28),
+    help="Multi-layer perceptron for 28x28 digits (the Keras mnist_mlp example: 512-512 with "
+    "dropout).")
 def mlp(num_classes: int, input_shape: tuple[int, ...]):
     b = SpecBuilder("mlp")
     x = b.input("image", list(input_shape))

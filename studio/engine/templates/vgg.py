@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from studio.engine.spec.builder import SpecBuilder
-from studio.engine.templates import template
+from studio.engine.templates.registry import template
 
 # (node id, convolutions in the stage, channels)
 VGG16_STAGES = (("conv1", 2, 64), ("conv2", 2, 128), ("conv3", 3, 256), ("conv4", 3, 512), ("conv5", 3, 512))
 
 
-@template("vgg16", "VGG-16 as in torchvision: five stages of 3x3 convolutions (each one repeated "
-          "node), 7x7 adaptive pooling, fc6/fc7 with dropout and fc8 (138,357,544 parameters for 1000 "
-          "classes).", (3, 224, 224))
+@template(
+    name="vgg16", input_shape=(3, 224, 224),
+    help="VGG-16 as in torchvision: five stages of 3x3 convolutions (each one repeated node), 7x7 "
+    "adaptive pooling, fc6/fc7 with dropout and fc8 (138,357,544 parameters for 1000 classes).")
 def vgg16(num_classes: int, input_shape: tuple[int, ...]):
     b = SpecBuilder("vgg16")
     b.defaults(["conv2d"], kernel_size=3, padding=1, activation="relu")

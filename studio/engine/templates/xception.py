@@ -9,7 +9,7 @@ norm uses Keras' epsilon 1e-3 and momentum 0.99 (0.01 in PyTorch's convention). 
 from __future__ import annotations
 
 from studio.engine.spec.builder import GraphBuilder, SpecBuilder
-from studio.engine.templates import template
+from studio.engine.templates.registry import template
 
 
 def _sepconv_bn(g: GraphBuilder, name: str, x: str, channels, activation: str = "none") -> str:
@@ -59,9 +59,11 @@ def add_flow_blocks(b: SpecBuilder) -> None:
     exit_.output("out", y)
 
 
-@template("xception", "Xception as in Keras: entry flow (three uses of one residual block: 128, 256, "
-          "728 channels), middle flow (one block repeated 8 times) and exit flow (22,910,480 parameters "
-          "and batch-norm statistics for 1000 classes; 299x299 or 149x149 input).", (3, 299, 299))
+@template(
+    name="xception", input_shape=(3, 299, 299),
+    help="Xception as in Keras: entry flow (three uses of one residual block: 128, 256, 728 "
+    "channels), middle flow (one block repeated 8 times) and exit flow (22,910,480 parameters "
+    "and batch-norm statistics for 1000 classes; 299x299 or 149x149 input).")
 def xception(num_classes: int, input_shape: tuple[int, ...]):
     b = SpecBuilder("xception")
     b.defaults(["separable_conv2d"], kernel_size=3, padding="same", bias=False)

@@ -20,15 +20,8 @@ PORT_RADIUS = 5.0
 CORNER = 6.0
 GRID = 20.0
 
-# Arguments worth showing on the node, per type (others appear when they differ from the default).
-CONV_KEYS = ("out_channels", "kernel_size", "stride")
-KEY_ARGS = {
-    "conv2d": CONV_KEYS, "separable_conv2d": CONV_KEYS, "conv2d_transpose": CONV_KEYS,
-    "depthwise_conv2d": CONV_KEYS[1:], "conv2d_in_plane": CONV_KEYS[1:], "fully_connected": ("out_features",),
-    "max_pool2d": ("kernel_size", "stride"), "avg_pool2d": ("kernel_size", "stride"),
-    "dropout": ("p",), "input": ("shape",), "concat": ("axis",), "reshape": ("shape",),
-    "one_hot_encoding": ("num_classes",), "adaptive_avg_pool2d": ("output_size",),
-}
+# How an argument reads on a node, and arguments never shown there unless the layer type's ``shown``
+# names them (a layer's other arguments appear when they differ from the default).
 LABELS = {"kernel_size": "", "stride": "/", "out_channels": "", "out_features": "", "p": "p=",
           "axis": "axis ", "shape": "", "dilation": "dil ", "groups": "groups ", "num_classes": "",
           "output_size": "→"}
@@ -64,14 +57,14 @@ def summary(node: Node, info: NodeInfo | None) -> str:
     inherited = info.values if info is not None and info.args else {p.name: p.default for p in layer.params}
     values = {**inherited, **node.args}  # explicit values show at once, before the next analysis
     parts = []
-    keys = KEY_ARGS.get(node.type, ())
     for param in layer.params:
         value = values.get(param.name)
         if param.length and isinstance(value, int) and not isinstance(value, bool):
             value = [value] * param.length  # a kernel size of 3 reads 3×3
         if param.name == "stride" and (value in ([1, 1], None) or value == values.get("kernel_size")):
             continue
-        if param.name not in keys and (param.name in HIDDEN or values.get(param.name) == param.default):
+        if param.name not in layer.shown and (param.name in HIDDEN
+                                              or values.get(param.name) == param.default):
             continue
         label = "" if param.name == "activation" else LABELS.get(param.name, param.name + " ")
         parts.append(f"{label}{value_text(value)}")
