@@ -13,16 +13,17 @@ from studio.engine.checkpoints.diff import diff_checkpoints, diff_with_model
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.export import DEFAULT_OPSET, FORMATS, export_model
 from studio.engine.checkpoints.info import NAME_PATTERN
-from studio.engine.checkpoints.inspector import CheckpointInspector, list_run
+from studio.engine.checkpoints.inspector import CheckpointInspector
 from studio.engine.checkpoints.mapping import NameMapping
 from studio.engine.checkpoints.plan import RestorePlan, plan_restore
 from studio.engine.checkpoints.presets import load_preset
-from studio.engine.checkpoints.reader import open_checkpoint, resolve_checkpoint_path
+from studio.engine.checkpoints.reader import open_checkpoint
 from studio.engine.checkpoints.restore import apply_plan
 from studio.engine.checkpoints.selection import Selection
 from studio.engine.checkpoints.store import recorded_spec
 from studio.engine.checkpoints.weights_file import write_weights
 from studio.engine.compiler import compile_spec
+from studio.engine.runs.locate import checkpoint_file, list_checkpoints
 from studio.engine.spec.io import load_spec, spec_hash
 from studio.engine.spec.model import ModelSpec
 from studio.engine.templates import list_templates
@@ -86,7 +87,7 @@ def register(subparsers) -> None:
 
 
 def run_ls(args) -> int:
-    infos = list_run(args.run)
+    infos = list_checkpoints(args.run)
     if args.json:
         print_json([info.to_dict() for info in infos])
         return 0
@@ -140,7 +141,7 @@ def run_diff(args) -> int:
         print_json([d.to_dict() for d in diffs])
         return 0
     if spec is not None:
-        print(f"A: {resolve_checkpoint_path(args.a)}\nB: model '{spec.name}' from {args.b} "
+        print(f"A: {checkpoint_file(args.a)}\nB: model '{spec.name}' from {args.b} "
               f"(initial weights, seed {args.seed})")
     rows = []
     for d in diffs:

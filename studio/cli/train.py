@@ -97,13 +97,13 @@ def _resolve(args):
     """The spec, config and run directory the options describe."""
     from studio.engine.data import LabelRule, scan_image_folder
     from studio.engine.runs import RunReader, new_run_dir
+    from studio.engine.runs.locate import locate_checkpoint
     from studio.engine.training import TrainConfig, load_config
-    from studio.engine.training.resume import resolve_checkpoint
 
     run_dir = Path(args.run_dir) if args.run_dir else None
     resumed = None
     if args.resume:
-        _, _, resumed = resolve_checkpoint(args.resume)
+        resumed = locate_checkpoint(args.resume).run_dir
         run_dir = run_dir or resumed
     reader = RunReader(resumed) if resumed is not None else None
     if args.config:
@@ -150,12 +150,13 @@ def _resolve(args):
 
 
 def run_eval(args) -> int:
+    from studio.engine.runs.layout import is_run_dir
     from studio.engine.training.scoring import evaluate_checkpoint, evaluation_loop
 
     options = {"batch_size": args.batch_size, "device": args.device, "labels": args.labels}
     if args.watch:
         run_dir = Path(args.checkpoint)
-        if not (run_dir / "checkpoints").is_dir() and not (run_dir / "status.json").exists():
+        if not is_run_dir(run_dir):
             raise StudioError(f"--watch needs a run directory, not {run_dir}")
         reports = evaluation_loop(run_dir, args.data, timeout=args.timeout,
                                   callback=None if args.json else _print_report, **options)

@@ -10,17 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from studio.engine.checkpoints.info import NAME_PATTERN, CheckpointInfo
+from studio.engine.checkpoints.info import CheckpointInfo
 from studio.engine.checkpoints.reader import TensorEntry, open_checkpoint
 from studio.engine.checkpoints.stats import TensorStats, tensor_stats
-from studio.engine.checkpoints.store import CheckpointStore, checkpoints_dir
+from studio.engine.runs.locate import checkpoint_record, list_checkpoints
 
 Progress = Callable[[float, str], None]  # (fraction done 0..1, what is happening)
 
 
-def list_run(path: str | os.PathLike) -> list[CheckpointInfo]:
-    """The complete checkpoints of a run folder (or of its ``checkpoints`` folder), oldest first."""
-    return CheckpointStore(checkpoints_dir(path)).list()
+list_run = list_checkpoints  # the complete checkpoints of a run folder (or its checkpoints folder)
 
 
 class CheckpointInspector:
@@ -82,7 +80,6 @@ class CheckpointInspector:
 
     def _studio_info(self) -> CheckpointInfo | None:
         """The store's record of this file, when it is a Studio checkpoint in a store folder."""
-        path = self.reader.path
-        if self.reader.format != "safetensors" or not NAME_PATTERN.match(path.stem):
+        if self.reader.format != "safetensors":
             return None
-        return next((info for info in CheckpointStore(path.parent).list() if info.path == path), None)
+        return checkpoint_record(self.reader.path)

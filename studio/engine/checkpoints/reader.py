@@ -23,7 +23,6 @@ from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from studio.engine.checkpoints.errors import CheckpointError
-from studio.engine.checkpoints.info import NAME_PATTERN
 from studio.engine.checkpoints.pytorch_file import extract_state_dict, load_pytorch_file
 from studio.engine.checkpoints.weights_file import ORDER_KEY
 from studio.engine.filenames import shown_name, utf8_path
@@ -182,7 +181,9 @@ def reading(source: CheckpointSource) -> Iterator[CheckpointReader]:
 
 def open_checkpoint(path: str | os.PathLike) -> CheckpointReader:
     """A reader for a checkpoint file, a Studio sidecar, or a run/checkpoint folder (its latest)."""
-    path = resolve_checkpoint_path(path)
+    from studio.engine.runs.locate import checkpoint_file  # (the locator lists checkpoints: a store)
+
+    path = checkpoint_file(path)
     with open(path, "rb") as handle:
         head = handle.read(9)
     if not head:
@@ -195,23 +196,6 @@ def open_checkpoint(path: str | os.PathLike) -> CheckpointReader:
         return PytorchReader(path, zip_format=False)
     raise CheckpointError(f"{path} is not a checkpoint Studio can read (expected .safetensors or a "
                           "PyTorch .pt/.pth/.bin file)")
-
-
-def resolve_checkpoint_path(path: str | os.PathLike) -> Path:
-    """A weights file from a file path, a sidecar ``.json``, or a folder holding checkpoints."""
-    from studio.engine.checkpoints.store import CheckpointStore, checkpoints_dir
-
-    path = Path(path)
-    if path.is_dir():
-        latest = CheckpointStore(checkpoints_dir(path)).latest()
-        if latest is None:
-            raise CheckpointError(f"{path} holds no complete checkpoint")
-        return latest.path
-    if path.suffix == ".json" and NAME_PATTERN.match(path.stem):
-        path = path.with_suffix(".safetensors")
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    return path
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -1,6 +1,6 @@
 """A run's checkpoint directory: atomic saves, listing, keep-last-K plus best, loading.
 
-    store = CheckpointStore(run_dir / "checkpoints", keep_last=5, best_metric="val_accuracy")
+    store = CheckpointStore(run_dir / layout.CHECKPOINTS, keep_last=5, best_metric="val_accuracy")
     info = store.save(step, model.state_dict(), epoch=2.0, metrics={"val_accuracy": 0.91},
                       spec=spec, training_state={"optimizer": opt.state_dict()})
     weights = store.load_weights(store.latest())
@@ -215,12 +215,6 @@ def recorded_spec(weights: str | os.PathLike) -> ModelSpec | None:
         return None
     data = read_sidecar(sidecar).get("spec")
     return spec_from_dict(data) if data is not None else None
-
-
-def checkpoints_dir(path: str | os.PathLike) -> Path:
-    """The checkpoint folder of a run folder (``RUN/checkpoints``), or ``path`` itself."""
-    path = Path(path)
-    return path / "checkpoints" if (path / "checkpoints").is_dir() else path
 
 
 def _weights_path(info: CheckpointInfo | str | os.PathLike) -> Path:

@@ -31,6 +31,12 @@ def new_run_dir(root: str | os.PathLike = "runs", name: str = "run") -> Path:
     return path
 
 
+def is_run_dir(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a run directory: a trainer wrote its status or config, or its checkpoints."""
+    path = Path(path)
+    return (path / STATUS).exists() or (path / CONFIG).exists() or (path / CHECKPOINTS).is_dir()
+
+
 def list_runs(root: str | os.PathLike) -> list[Path]:
     """Run directories directly under ``root`` (those with a status or config file), newest first."""
     root = Path(root)

@@ -11,17 +11,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from studio.engine.checkpoints import CheckpointInfo, CheckpointStore
+from studio.engine.checkpoints import CheckpointInfo
 from studio.engine.checkpoints.store import CheckpointVanished
 from studio.engine.compiler import compile_spec
 from studio.engine.data import BatchLoader, LabelRule, Normalization, prepare_image_data
 from studio.engine.errors import StudioError
 from studio.engine.runs import RunReader, layout
+from studio.engine.runs.locate import list_checkpoints, locate_checkpoint
 from studio.engine.training.config import TrainConfig
 from studio.engine.training.device import choose_device
 from studio.engine.training.evaluator import Evaluator
 from studio.engine.training.losses import bind_losses
-from studio.engine.training.resume import resolve_checkpoint
 from studio.engine.training.session import input_shape_of
 
 
@@ -50,7 +50,7 @@ class CheckpointScorer:
 
     def __init__(self, target: str | os.PathLike | CheckpointInfo, data_root: str | os.PathLike, *,
                  batch_size: int = 128, device: str = "auto", labels: Any = None) -> None:
-        self.store, info, run_dir = resolve_checkpoint(target)
+        self.store, info, run_dir = locate_checkpoint(target)
         reader = RunReader(run_dir) if run_dir is not None else None
         spec = self.store.load_spec(info) or (reader.spec() if reader else None)
         if spec is None:
@@ -107,7 +107,7 @@ def evaluate_checkpoint(target: str | os.PathLike | CheckpointInfo, data_root: s
             except CheckpointVanished:
                 if attempt == attempts - 1:
                     raise
-                info = resolve_checkpoint(target)[1] if scorer is not None else None
+                info = locate_checkpoint(target)[1] if scorer is not None else None
     finally:
         if scorer is not None:
             scorer.close()
@@ -129,7 +129,7 @@ def evaluation_loop(run_dir: str | os.PathLike, data_root: str | os.PathLike, *,
     try:
         while True:
             active = reader.is_alive()
-            for info in CheckpointStore(run_dir / layout.CHECKPOINTS, keep_last=None).list():
+            for info in list_checkpoints(run_dir):
                 if info.step in done:
                     continue
                 try:

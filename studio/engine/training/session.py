@@ -28,6 +28,7 @@ from studio.engine.data.augment import ignored_for_channels
 from studio.engine.data.facts import data_facts
 from studio.engine.errors import SpecError, StudioError
 from studio.engine.runs import RunWriter, layout
+from studio.engine.runs.locate import locate_checkpoint
 from studio.engine.runs.lock import RunLock
 from studio.engine.runs.tensorboard import INSTALL_HINT, TensorBoardLogger
 from studio.engine.spec.analysis import fitted_spec
@@ -40,7 +41,7 @@ from studio.engine.training.evaluator import Evaluator
 from studio.engine.training.events import DataReportEvent, ProgressEvent, WarningEvent
 from studio.engine.training.losses import Head, LossSet, bind_losses
 from studio.engine.training.optim import build_optimizer, build_scheduler
-from studio.engine.training.resume import resolve_checkpoint, restore_rng
+from studio.engine.training.resume import restore_rng
 
 Emit = Callable[[Any], None]
 
@@ -138,7 +139,7 @@ def build_session(spec: ModelSpec, config: TrainConfig, run_dir: Path | None, re
 def _build(spec, config, run_dir, resume, emit, ctx, threads_before) -> Session:
     store = resume_run = None
     if resume is not None:
-        store, _, resume_run = resolve_checkpoint(resume)
+        store, _, resume_run = locate_checkpoint(resume)
         run_dir = run_dir or resume_run
     lock = None
     if ctx.is_main and run_dir is not None:  # before anything is written (or a resume point chosen)
@@ -160,7 +161,7 @@ def _build_locked(spec, config, run_dir, resume, resume_run, emit, ctx) -> Sessi
     if ctx.is_main and run_dir is not None:  # the one writer: what killed saves left goes now
         CheckpointStore(Path(run_dir) / layout.CHECKPOINTS).remove_leftovers()
     if resume is not None:
-        store, checkpoint, _ = resolve_checkpoint(resume)  # (again: the newest now that the run is ours)
+        store, checkpoint, _ = locate_checkpoint(resume)  # (again: the newest now that the run is ours)
         resume_state = store.load_training_state(checkpoint)
         split, classes, norm = _saved_data_choices(resume_run or run_dir)
     elif run_dir is not None:

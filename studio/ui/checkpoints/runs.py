@@ -12,9 +12,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
 
 from studio.engine.checkpoints.info import CheckpointInfo
-from studio.engine.checkpoints.inspector import list_run
-from studio.engine.checkpoints.store import checkpoints_dir
 from studio.engine.runs import RunReader
+from studio.engine.runs.locate import checkpoints_folder, list_checkpoints
 from studio.ui.format import bytes_text
 from studio.ui.scrolling import FitColumns
 
@@ -79,7 +78,7 @@ class RunBrowser(QTreeWidget):
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
             self.insertTopLevelItem(len(self.runs), item)
             self.runs[path] = item
-            for folder in (path, checkpoints_dir(path)):
+            for folder in (path, checkpoints_folder(path)):
                 if folder.is_dir() and str(folder) not in self._watcher.directories():
                     self._watcher.addPath(str(folder))
         self._fill_run(path, item)
@@ -96,7 +95,7 @@ class RunBrowser(QTreeWidget):
         self.runs[new] = item
         item.setText(NAME, new.name)
         item.setToolTip(NAME, item.toolTip(NAME).replace(str(old), str(new)))
-        self._watcher.removePaths([str(old), str(checkpoints_dir(old))])
+        self._watcher.removePaths([str(old), str(checkpoints_folder(old))])
         for index in range(item.childCount()):
             child = item.child(index)
             child.setData(NAME, PATH_ROLE, str(new / Path(child.data(NAME, PATH_ROLE)).relative_to(old)))
@@ -132,7 +131,7 @@ class RunBrowser(QTreeWidget):
         self.blockSignals(True)
         for path, item in self.runs.items():
             self._fill_run(path, item)
-            for folder in (path, checkpoints_dir(path)):
+            for folder in (path, checkpoints_folder(path)):
                 if folder.is_dir() and str(folder) not in self._watcher.directories():
                     self._watcher.addPath(str(folder))
         for item in self._checkpoint_items():
@@ -143,7 +142,7 @@ class RunBrowser(QTreeWidget):
             self.sigSelectionChanged.emit(self.selected_paths())
 
     def _fill_run(self, path: Path, item: QTreeWidgetItem) -> None:
-        infos = list_run(path)
+        infos = list_checkpoints(path)
         status = RunReader(path).status()
         state = status.state if status is not None else ""
         item.setText(STEP, "")
@@ -210,7 +209,7 @@ class RunBrowser(QTreeWidget):
     def select_best_or_last(self, run: str | Path | None = None) -> bool:
         """Select the best checkpoint, else the last, of ``run`` (default: the first run that has one)."""
         for path in [Path(run).resolve()] if run is not None else self.runs:
-            infos = list_run(path)
+            infos = list_checkpoints(path)
             chosen = next((i for i in infos if i.is_best), infos[-1] if infos else None)
             if chosen is not None:
                 return self.select_path(chosen.path)
