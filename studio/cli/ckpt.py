@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from studio.cli.common import print_json, spec_from_argument
+from studio.cli.common import TIMES, print_json, spec_from_argument
 from studio.engine.checkpoints.diff import diff_checkpoints, diff_with_model
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.export import DEFAULT_OPSET, FORMATS, export_model
@@ -23,6 +23,7 @@ from studio.engine.checkpoints.selection import Selection
 from studio.engine.checkpoints.store import recorded_spec
 from studio.engine.checkpoints.weights_file import write_weights
 from studio.engine.compiler import compile_spec
+from studio.engine.formatting import shape_text, size_text
 from studio.engine.runs.locate import checkpoint_file, list_checkpoints
 from studio.engine.spec.io import load_spec, spec_hash
 from studio.engine.spec.model import ModelSpec
@@ -95,8 +96,8 @@ def run_ls(args) -> int:
         print(f"{args.run}: no checkpoints")
         return 0
     rows = [(info.name, str(info.step), f"{info.epoch:g}", _time(info.time), _metrics(info.metrics),
-             _size(info.size), " ".join(mark for mark, on in (("best", info.is_best), ("last", info.is_last))
-                                        if on))
+             size_text(info.size),
+             " ".join(mark for mark, on in (("best", info.is_best), ("last", info.is_last)) if on))
             for info in infos]
     _table(("checkpoint", "step", "epoch", "saved", "metrics", "size", ""), rows, right={1, 2, 5})
     return 0
@@ -114,19 +115,21 @@ def run_show(args) -> int:
                             for e in ckpt.entries]})
             return 0
         where = f" (weights under '{ckpt.reader.source_key}')" if ckpt.reader.source_key else ""
-        print(f"{ckpt.path}: {ckpt.format}{where}, {len(ckpt.entries)} tensors, {_size(ckpt.total_bytes)}")
+        print(f"{ckpt.path}: {ckpt.format}{where}, {len(ckpt.entries)} tensors, "
+              f"{size_text(ckpt.total_bytes)}")
         if ckpt.info:
             print(f"step {ckpt.info.step}, epoch {ckpt.info.epoch:g}, saved {_time(ckpt.info.time)}, "
                   f"{_metrics(ckpt.info.metrics) or 'no metrics'}")
         if stats:
-            rows = [(s.name, _shape(s.shape), s.dtype, _size(s.nbytes), _num(s.min), _num(s.max),
-                     _num(s.mean), _num(s.std), f"{100 * s.zero_fraction:.1f}%", str(s.nan_count),
-                     str(s.inf_count)) for s in stats]
+            rows = [(s.name, shape_text(s.shape, TIMES), s.dtype, size_text(s.nbytes), _num(s.min),
+                     _num(s.max), _num(s.mean), _num(s.std), f"{100 * s.zero_fraction:.1f}%",
+                     str(s.nan_count), str(s.inf_count)) for s in stats]
             _table(("tensor", "shape", "dtype", "size", "min", "max", "mean", "std", "zeros", "nan", "inf"),
                    rows, right=set(range(3, 11)))
         else:
             _table(("tensor", "shape", "dtype", "size"),
-                   [(e.name, _shape(e.shape), e.dtype, _size(e.nbytes)) for e in ckpt.entries], right={3})
+                   [(e.name, shape_text(e.shape, TIMES), e.dtype, size_text(e.nbytes)) for e in ckpt.entries],
+                   right={3})
     return 0
 
 
@@ -145,8 +148,8 @@ def run_diff(args) -> int:
               f"(initial weights, seed {args.seed})")
     rows = []
     for d in diffs:
-        detail = {"shape": f"{_shape(d.shape_a)} -> {_shape(d.shape_b)}", "only_a": "only in A",
-                  "only_b": "only in B"}.get(d.status, "")
+        detail = {"shape": f"{shape_text(d.shape_a, TIMES)} -> {shape_text(d.shape_b, TIMES)}",
+                  "only_a": "only in A", "only_b": "only in B"}.get(d.status, "")
         rows.append((d.name, d.status, _num(d.relative_change), _num(d.max_abs_diff), detail))
     _table(("tensor", "status", "rel. change", "max |diff|", ""), rows, right={2, 3})
     counts = {status: sum(d.status == status for d in diffs)
@@ -213,7 +216,8 @@ def _print_plan(plan: RestorePlan) -> None:
         if entry.status == "restore":
             detail = f"<- {entry.source}" if entry.source != entry.name else ""
         elif entry.status == "mismatch":
-            detail = f"model {_shape(entry.shape)} vs {entry.source} {_shape(entry.source_shape)} (kept)"
+            detail = (f"model {shape_text(entry.shape, TIMES)} vs {entry.source} "
+                      f"{shape_text(entry.source_shape, TIMES)} (kept)")
         elif entry.status == "missing":
             detail = "not in checkpoint: keeps its initial value"
         else:
@@ -236,22 +240,10 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int
         print("  ".join(cells).rstrip())
 
 
-def _size(nbytes: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if nbytes < 1000 or unit == "GB":
-            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
-        nbytes /= 1000
-    return ""
-
-
 def _num(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.4g}" if math.isfinite(value) else str(value)
-
-
-def _shape(shape) -> str:
-    return "x".join(map(str, shape)) if shape else "scalar"
 
 
 def _time(seconds: float) -> str:

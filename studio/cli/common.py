@@ -12,6 +12,8 @@ from studio.engine.spec.io import load_spec
 from studio.engine.spec.model import ModelSpec
 from studio.engine.templates import create_template, list_templates
 
+TIMES = "x"  # shapes in the terminal stay ASCII (engine.formatting.shape_text): 8x1x3x3
+
 
 def spec_from_argument(value: str, num_classes: int | None = None) -> ModelSpec:
     """A spec from a file path, or from a template name (with ``num_classes``)."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from studio.cli.common import print_json, spec_from_argument
+from studio.cli.common import TIMES, print_json, spec_from_argument
 from studio.engine.atomic import atomic_write_text
+from studio.engine.formatting import shape_text
 from studio.engine.spec.analysis import analyze
 
 
@@ -35,7 +36,7 @@ def run_summary(args) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0 if result.ok else 1
-    rows = [(info.id, info.type, "x".join(map(str, info.output_shape)) if info.output_shape else "?",
+    rows = [(info.id, info.type, shape_text(info.output_shape or None, TIMES),
              f"{info.params:,}", f"{info.macs:,}") for info in (result.nodes[n] for n in result.order)]
     headers = ("node", "type", "output", "params", "mult-adds")
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]  # rows may be []

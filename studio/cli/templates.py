@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from studio.cli.common import print_json
+from studio.cli.common import TIMES, print_json
+from studio.engine.formatting import shape_text
 from studio.engine.spec.analysis import analyze
 from studio.engine.spec.io import dumps, save_spec
 from studio.engine.templates import create_template, list_templates
@@ -30,7 +31,7 @@ def run_list(args) -> int:
         return 0
     width = max(len(t.name) for t in templates)
     for t in templates:
-        print(f"{t.name:<{width}}  {'x'.join(map(str, t.input_shape)):<12} {t.help}")
+        print(f"{t.name:<{width}}  {shape_text(t.input_shape, TIMES):<12} {t.help}")
     return 0
 
 

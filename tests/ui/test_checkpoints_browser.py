@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from studio.engine.checkpoints import CheckpointStore
 from studio.engine.checkpoints.inspector import list_run
 from studio.ui.checkpoints import CheckpointPanel
-from studio.ui.checkpoints.runs import MARKS, METRICS, STEP
+from studio.ui.checkpoints.runs import MARKS, METRICS, SIZE, STEP
 from studio.ui.checkpoints.tensor_tree import CHANGE, MAX, MIN, SHAPE
 from tests.ui.checkpoint_runs import short_run
 
@@ -56,6 +56,20 @@ def test_run_lists_checkpoints_with_marks_and_opens_the_best(panel, run):
     assert conv.parent().text(0) == "conv1" and conv.text(0) == "weight" and conv.text(SHAPE) == "8×1×3×3"
     assert float(conv.text(MIN)) == pytest.approx(float(weights["conv1.weight"].min()), rel=1e-3)
     assert float(conv.text(MAX)) == pytest.approx(float(weights["conv1.weight"].max()), rel=1e-3)
+
+
+def test_the_browser_and_studio_ckpt_ls_show_the_same_size_in_decimal_units(panel, run, capsys):
+    from studio.cli import main
+    from studio.engine.formatting import size_text
+
+    panel.open_run(run)
+    assert panel.wait_idle(300)
+    assert main(["ckpt", "ls", str(run)]) == 0
+    printed = {line.split()[0]: line.split("  ") for line in capsys.readouterr().out.splitlines()[1:]}
+    for item, info in zip(rows(panel.browser), list_run(run), strict=True):
+        shown = item.text(SIZE)
+        assert shown == size_text(info.size) and shown.strip() in [cell.strip() for cell in printed[info.name]]
+        assert shown == f"{float(f'{info.size / 1000:.3g}'):g} kB"  # 1 kB = 1000 bytes (a tiny CNN's)
 
 
 def test_selected_tensor_shows_histogram_and_filters(panel, run, qtbot):

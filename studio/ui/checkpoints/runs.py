@@ -12,9 +12,9 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
 
 from studio.engine.checkpoints.info import CheckpointInfo
+from studio.engine.formatting import size_text
 from studio.engine.runs import RunReader
 from studio.engine.runs.locate import checkpoints_folder, list_checkpoints
-from studio.ui.format import bytes_text
 from studio.ui.scrolling import FitColumns
 
 COLUMNS = ("Checkpoint", "", "Step", "Epoch", "Saved", "Metrics", "Size")
@@ -117,7 +117,7 @@ class RunBrowser(QTreeWidget):
         item.setData(NAME, PATH_ROLE, str(path))
         item.setToolTip(NAME, str(path))
         try:
-            item.setText(SIZE, bytes_text(path.stat().st_size))
+            item.setText(SIZE, size_text(path.stat().st_size))
             item.setText(SAVED, time_text(path.stat().st_mtime))
         except OSError:
             pass
@@ -147,7 +147,7 @@ class RunBrowser(QTreeWidget):
         state = status.state if status is not None else ""
         item.setText(STEP, "")
         item.setText(METRICS, state)
-        item.setText(SIZE, bytes_text(sum(info.size for info in infos)) if infos else "")
+        item.setText(SIZE, size_text(sum(info.size for info in infos)) if infos else "")
         item.setText(SAVED, f"{len(infos)} saved" if infos else "none yet")
         known = {item.child(i).data(NAME, PATH_ROLE): item.child(i) for i in range(item.childCount())}
         wanted = [str(info.path) for info in infos]
@@ -170,7 +170,7 @@ class RunBrowser(QTreeWidget):
         child.setText(EPOCH, f"{info.epoch:.3g}")
         child.setText(SAVED, time_text(info.time))
         child.setText(METRICS, metrics_text(info.metrics))
-        child.setText(SIZE, bytes_text(info.size))
+        child.setText(SIZE, size_text(info.size))
         child.setToolTip(NAME, f"{info.path}\nsaved because: {info.reason}")
         child.setToolTip(METRICS, "\n".join(f"{k}: {v}" for k, v in sorted(info.metrics.items())))
         child.setForeground(MARKS, QBrush(QColor("#b8860b")) if info.is_best else QBrush())

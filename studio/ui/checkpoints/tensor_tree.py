@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
 from studio.engine.checkpoints.diff import TensorDiff
 from studio.engine.checkpoints.reader import TensorEntry
 from studio.engine.checkpoints.stats import TensorStats
+from studio.engine.formatting import count_text, shape_text, size_text
 from studio.ui.checkpoints.filtering import name_filter
 from studio.ui.checkpoints.scopes import Scope, group_by_scope, leaf_label
-from studio.ui.format import bytes_text, count_text, shape_text
 from studio.ui.scrolling import FitColumns
 
 COLUMNS = ("Name", "Shape", "Type", "Size", "Min", "Max", "Mean", "Std", "Zeros", "NaN/Inf", "Change")
@@ -112,7 +112,7 @@ class TensorTree(QTreeWidget):
             item.setText(SHAPE, shape_text(entry.shape))
             item.setData(SHAPE, SORT_ROLE, entry.numel)
             item.setText(DTYPE, entry.dtype)
-            item.setText(SIZE, bytes_text(entry.nbytes))
+            item.setText(SIZE, size_text(entry.nbytes))
             item.setData(SIZE, SORT_ROLE, entry.nbytes)
             for column in (SHAPE, SIZE, MIN, MAX, MEAN, STD, ZEROS, BAD, CHANGE):
                 item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -133,7 +133,7 @@ class TensorTree(QTreeWidget):
             nbytes, values = self._add_scope(child, item, counter)
             item.setText(SHAPE, f"{count_text(values)} values")
             item.setData(SHAPE, SORT_ROLE, values)
-            item.setText(SIZE, bytes_text(nbytes))
+            item.setText(SIZE, size_text(nbytes))
             item.setData(SIZE, SORT_ROLE, nbytes)
             for column in (SHAPE, SIZE, CHANGE):
                 item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 from studio.engine.checkpoints.diff import diff_checkpoints
 from studio.engine.checkpoints.inspector import CheckpointInspector
 from studio.engine.checkpoints.reader import CheckpointSource
+from studio.engine.formatting import size_text
 from studio.ui.checkpoints.filter_grid import MAX_OUT, FilterGrid, is_conv_kernel
 from studio.ui.checkpoints.histogram import HistogramView
 from studio.ui.checkpoints.tensor_tree import TensorTree
-from studio.ui.format import bytes_text
 from studio.ui.workers import Job, JobFailure
 
 
@@ -115,7 +115,7 @@ class CheckpointViewer(QWidget):
         info = inspector.info
         what = f"step {info.step}, epoch {info.epoch:.3g}" if info is not None else inspector.format
         return (f"<b>{inspector.path.name}</b> &nbsp; {what} · {len(inspector.entries)} tensors · "
-                f"{bytes_text(inspector.total_bytes)}")
+                f"{size_text(inspector.total_bytes)}")
 
     def _open_failed(self, generation: int, failure: JobFailure) -> None:
         if generation == self._generation:
