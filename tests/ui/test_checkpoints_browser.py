@@ -68,7 +68,8 @@ def test_the_browser_and_studio_ckpt_ls_show_the_same_size_in_decimal_units(pane
     printed = {line.split()[0]: line.split("  ") for line in capsys.readouterr().out.splitlines()[1:]}
     for item, info in zip(rows(panel.browser), list_run(run), strict=True):
         shown = item.text(SIZE)
-        assert shown == size_text(info.size) and shown.strip() in [cell.strip() for cell in printed[info.name]]
+        assert shown == size_text(info.size)
+        assert shown in [cell.strip() for cell in printed[info.name]]
         assert shown == f"{float(f'{info.size / 1000:.3g}'):g} kB"  # 1 kB = 1000 bytes (a tiny CNN's)
 
 
