@@ -9,7 +9,7 @@ from torch import nn
 from studio.engine.errors import ShapeError
 from studio.engine.layers import modules
 from studio.engine.layers.common import ACTIVATION, ACTIVATIONS, BIAS, WEIGHT_PARAMS, apply_init
-from studio.engine.layers.registry import LayerType, Param, register
+from studio.engine.layers.registry import Builder, LayerType, Param, register
 
 # ---- input / output -------------------------------------------------------------------------------
 
@@ -121,10 +121,15 @@ def _same_shape(args, inputs):
     return inputs["x"]
 
 
+def _activation_builder(name: str) -> Builder:
+    make = ACTIVATIONS[name].module
+    return lambda args, inputs: make()
+
+
 for _name in ("relu", "relu6", "gelu", "sigmoid", "tanh"):
     register(LayerType(
         name=_name, category="Activation", help=f"{_name} activation, element-wise.", shape=_same_shape,
-        build=lambda args, inputs, _make=ACTIVATIONS[_name].module: _make()))
+        build=_activation_builder(_name)))
 
 register(LayerType(
     name="leaky_relu", category="Activation", title="leaky relu",

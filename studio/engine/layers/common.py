@@ -57,12 +57,6 @@ BIAS = Param("bias", "bool", True, "Learn an additive bias.")
 WEIGHT_PARAMS = (INIT, L1, L2)
 
 
-def activation_module(name: str) -> nn.Module | None:
-    """A fresh module for the activation called ``name`` (None for 'none')."""
-    entry = ACTIVATIONS.get(name)
-    return entry.module() if entry else None
-
-
 def activation_function(name: str) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """The function applied after a layer whose activation is ``name`` (None for 'none')."""
     entry = ACTIVATIONS.get(name)

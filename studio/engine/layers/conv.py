@@ -46,7 +46,7 @@ def conv_output_hw(args: dict, shape: tuple[int, ...]) -> tuple[int, int]:
     out = []
     for i in range(2):
         size = shape[1 + i]
-        if padding == "same":
+        if isinstance(padding, str):  # "same"
             out.append(size)
             continue
         span = dilation[i] * (kernel[i] - 1) + 1

@@ -40,10 +40,9 @@ class InPlaneConv2d(nn.Module):
     def forward(self, x):
         channels = x.shape[1]
         weight = self.weight.expand(channels, 1, self.weight.shape[2], self.weight.shape[3])
-        bias = self.bias
-        if bias is not None:  # (a local, so that TorchScript can refine the Optional)
-            bias = bias.expand(channels)
-        return F.conv2d(x, weight, bias, stride=self.stride, padding=self.padding, groups=channels)
+        bias = self.bias  # (a local, so that TorchScript can refine the Optional)
+        spread = bias.expand(channels) if bias is not None else None
+        return F.conv2d(x, weight, spread, stride=self.stride, padding=self.padding, groups=channels)
 
 
 class BiasAdd(nn.Module):

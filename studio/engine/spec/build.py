@@ -8,6 +8,7 @@ what the canvas shows and what the trainer runs from ever disagreeing.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from torch import nn
 
 from studio.engine.errors import ShapeError, SpecError
 from studio.engine.graph_module import GraphModule, Step
-from studio.engine.layers.common import activation_function, activation_module
+from studio.engine.layers.common import ACTIVATIONS, activation_function
 from studio.engine.layers.registry import LayerType, Shape, get_layer
 from studio.engine.spec.model import BlockDef, Graph, ModelSpec, Node
 from studio.engine.spec.resolve import (
@@ -74,8 +75,8 @@ class Issue:
         return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"node": self.node, "arg": self.arg, "block": self.block, "severity": self.severity,
-                "message": self.message}
+        data: dict[str, Any] = {"node": self.node, "arg": self.arg, "block": self.block,
+                                "severity": self.severity, "message": self.message}
         if self.fix is not None:
             data["fix"] = {"node": self.fix.node, "arg": self.fix.arg, "value": self.fix.value,
                            "label": self.fix.label}
@@ -273,7 +274,7 @@ class SpecWalker:
             info.output_shape = tuple(layer.shape(values, info.input_shapes))
             return None, None, []
         if node.share:
-            return self._shared(node, graph, info, shapes)
+            return self._shared(node, node.share, graph, info, shapes)
         module, post, regs = self._instances(layer, block, node, info, context)
         info.params = sum(p.numel() for p in module.parameters()) if module is not None else 0
         return module, post, regs
@@ -304,10 +305,10 @@ class SpecWalker:
             if name not in known:
                 raise ArgError(f"'{node.type}' has no argument '{name}'", name)
         if block is None:
-            for name, arg in resolved.items():
-                message = layer.param(name).check(arg.value)
+            for param in layer.params:
+                message = param.check(resolved[param.name].value)
                 if message:
-                    raise ArgError(message, name)
+                    raise ArgError(message, param.name)
         return resolved
 
     def _check_ports(self, node: Node, graph: Graph, ports: list[str]) -> None:
@@ -326,15 +327,16 @@ class SpecWalker:
         if node.type == "output" and graph.consumers_of(node.id):
             raise SpecError("an output node cannot feed other layers")
 
-    def _shared(self, node: Node, graph: Graph, info: NodeInfo, shapes: dict[str, Shape | None]):
-        owner = graph.nodes.get(node.share)
+    def _shared(self, node: Node, share: str, graph: Graph, info: NodeInfo,
+                shapes: dict[str, Shape | None]):
+        owner = graph.nodes.get(share)
         if owner is None or owner.type != node.type:
-            raise SpecError(f"cannot share weights with '{node.share}': it must be a node of the same type")
+            raise SpecError(f"cannot share weights with '{share}': it must be a node of the same type")
         if shapes.get(owner.id) is None:
-            raise SpecError(f"cannot share weights with '{node.share}': it must come earlier in the graph")
+            raise SpecError(f"cannot share weights with '{share}': it must come earlier in the graph")
         owner_inputs = {port: shapes.get(src) for port, src in graph.inputs_of(owner.id).items()}
         if owner_inputs != info.input_shapes:  # the shared module only fits what its owner gets
-            raise ShapeError(f"cannot share weights with '{node.share}': it takes "
+            raise ShapeError(f"cannot share weights with '{share}': it takes "
                              f"{_shapes_text(owner_inputs)} but this node gets "
                              f"{_shapes_text(info.input_shapes)}")
         info.output_shape = shapes[owner.id]
@@ -362,7 +364,7 @@ class SpecWalker:
                 raise SpecError("repeat must be at least 1")
             arg_sets = [base] * node.repeat
         children: OrderedDict[str, nn.Module] = OrderedDict()
-        regs: list[tuple[str, float, float]] = []
+        regs = []
         shapes = dict(info.input_shapes)
         info.macs = 0
         for index, values in enumerate(arg_sets, start=1):
@@ -372,7 +374,7 @@ class SpecWalker:
             regs.extend((f"{name}.{param}", l1, l2) for param, l1, l2 in child_regs)
             activation = values.get("activation", "none")
             if activation != "none":
-                children[f"{name}_{activation}"] = activation_module(activation)
+                children[f"{name}_{activation}"] = ACTIVATIONS[activation].module()
             shapes = {"x": shape}
             info.macs += macs
         info.output_shape = shapes["x"]
@@ -407,13 +409,15 @@ class SpecWalker:
             if inner.issues:
                 first = inner.issues[0]
                 raise SpecError(f"in block '{block.name}', {first}")
-            inner.module.block_name, inner.module.block_args = block.name, child_context.bindings
-            outputs = list(inner.module.outputs.values())
+            graph_module = inner.module
+            assert graph_module is not None  # a graph without issues has its module
+            graph_module.block_name, graph_module.block_args = block.name, child_context.bindings
+            outputs = list(graph_module.outputs.values())
             if len(outputs) != 1:
                 raise SpecError(f"block '{block.name}' must have exactly one output node")
             out_shape = inner.infos[outputs[0]].output_shape
             macs = sum(item.macs for item in inner.infos.values())
-            return inner.module, out_shape, macs, inner.module.regularizers
+            return graph_module, out_shape, macs, graph_module.regularizers
         out_shape = tuple(layer.shape(values, input_shapes))
         module = self._build(layer, values, input_shapes, context.path + (name,))
         macs = int(layer.macs(values, input_shapes, out_shape))
@@ -429,12 +433,14 @@ class SpecWalker:
                place: tuple[str, ...]) -> nn.Module:
         """The layer's module; analysis (meta device) reuses one built before for the same place,
         arguments and input shapes (never handed out: compiled models always get fresh modules)."""
+        build = layer.build
+        assert build is not None  # nodes without a module (input, output) are never built
         if not (self.collect and self.device.type == "meta"):
-            return layer.build(values, input_shapes)
+            return build(values, input_shapes)
         key = (place, layer.name, repr(sorted(values.items())), tuple(input_shapes.items()))
         module = _ANALYSIS_MODULES.get(key)
         if module is None:
-            module = _ANALYSIS_MODULES[key] = layer.build(values, input_shapes)
+            module = _ANALYSIS_MODULES[key] = build(values, input_shapes)
             if len(_ANALYSIS_MODULES) > _ANALYSIS_LIMIT:
                 _ANALYSIS_MODULES.popitem(last=False)
         else:
@@ -454,7 +460,7 @@ def _no_shape(data: Any) -> str:
     return NO_INPUT_SHAPE
 
 
-def _shapes_text(shapes: dict[str, Shape | None]) -> str:
+def _shapes_text(shapes: Mapping[str, Shape | None]) -> str:
     return ", ".join(f"{port} {list(shape) if shape is not None else '?'}" for port, shape in shapes.items())
 
 
