@@ -206,6 +206,7 @@ def test_status_that_cannot_be_written_does_not_raise(tmp_path, monkeypatch):
     monkeypatch.setattr(RunWriter, "update_status", full_after_step_3)
     result = trainer.run()
     assert result.status == "failed" and result.reason.startswith("the disk is full: cannot write ")
+    assert result.kind == "disk_full"
     assert "status.json" in result.reason and "Last good checkpoint: " in result.reason
     assert recorder.of(FailedEvent)[-1].reason == result.reason
     assert RunReader(tmp_path / "run").status().state == "running"  # what it could write last ...

@@ -130,6 +130,7 @@ def test_nan_loss_stops_naming_the_step_and_last_good_checkpoint(folder, tmp_pat
     assert result.status == "failed"
     failed = events.of(FailedEvent)[-1]
     assert f"NaN or infinite at step {failed.step}" in failed.reason and failed.step == result.step > 1
+    assert failed.kind == result.kind == "nan"
     store = CheckpointStore(tmp_path / "run" / "checkpoints")
     assert failed.last_checkpoint == str(store.latest().path) and failed.last_checkpoint in failed.reason
     assert store.latest().step == failed.step - 1
@@ -145,18 +146,19 @@ def test_a_spec_that_does_not_fit_the_data_is_reported(folder):
     result = Trainer(tiny_cnn(2, 12), tiny_config(folder), callbacks=events).run()
     assert result.status == "failed" and "3 classes" in result.reason
     assert "gives 2 values but the data has 3 classes: set fc to 3 outputs" in result.reason
-    assert isinstance(events.events[-1], FailedEvent)
+    assert isinstance(events.events[-1], FailedEvent) and events.events[-1].kind == result.kind == "fit"
     b = SpecBuilder("broken")
     x = b.input("image", [1, 12, 12])
     x = b.layer("conv", "conv2d", x, out_channels=4, kernel_size=30, padding="valid")  # larger than 12x12
     b.output("logits", b.layer("fc", "fully_connected", b.layer("flat", "flatten", x), out_features=3))
     result = Trainer(b.build(), tiny_config(folder)).run()
     assert result.status == "failed" and "does not compile" in result.reason and "conv" in result.reason
+    assert result.kind == "spec"
     b = SpecBuilder("unflattened")
     x = b.input("image", [1, 12, 12])
     b.output("logits", b.layer("fc", "fully_connected", x, out_features=3))
     result = Trainer(b.build(), tiny_config(folder)).run()
-    assert result.status == "failed" and "one value per class" in result.reason
+    assert result.status == "failed" and "one value per class" in result.reason and result.kind == "fit"
 
 
 def test_bad_data_folder_is_reported_before_training(tmp_path):
@@ -165,6 +167,7 @@ def test_bad_data_folder_is_reported_before_training(tmp_path):
     trainer = Trainer(tiny_cnn(3, 12), tiny_config(tmp_path / "empty"), callbacks=events)
     assert not trainer.prepare()
     assert "no usable images" in trainer.result.reason and not events.of(StepEvent)
+    assert trainer.result.kind == events.of(FailedEvent)[-1].kind == "data"
 
 
 def test_running_out_of_memory_is_reported_and_the_process_survives(folder):
@@ -176,6 +179,7 @@ def test_running_out_of_memory_is_reported_and_the_process_survives(folder):
     result = Trainer(b.build(), tiny_config(folder, steps=2)).run()
     assert result.status == "failed"
     assert "out of memory" in result.reason and "--batch-size 4" in result.reason
+    assert result.kind == "out_of_memory"
     assert Trainer(tiny_cnn(3, 12), tiny_config(folder, steps=2)).run().status == "finished"
 
 

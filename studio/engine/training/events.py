@@ -101,11 +101,13 @@ class FinishedEvent:
 
 @dataclass(frozen=True)
 class FailedEvent:
-    """Training could not go on; ``reason`` is a message for the user."""
+    """Training could not go on; ``reason`` is a message for the user, ``kind`` what failed (one of
+    ``studio.engine.training.failures.FAILURE_KINDS``: "data", "nan", "out_of_memory", ...)."""
 
     reason: str
     step: int
     last_checkpoint: str | None
+    kind: str
 
 
 Event = (ProgressEvent | StateEvent | DataReportEvent | StepEvent | EpochEvent | EvalEvent | CheckpointEvent

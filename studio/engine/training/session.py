@@ -31,7 +31,7 @@ from studio.engine.runs import RunWriter, layout
 from studio.engine.runs.locate import locate_checkpoint
 from studio.engine.runs.lock import RunLock
 from studio.engine.runs.tensorboard import INSTALL_HINT, TensorBoardLogger
-from studio.engine.spec.analysis import fitted_spec
+from studio.engine.spec.analysis import analyze, fitted_spec
 from studio.engine.spec.model import ModelSpec
 from studio.engine.training import distributed
 from studio.engine.training.config import TrainConfig
@@ -39,6 +39,7 @@ from studio.engine.training.device import DeviceSetup, choose_device
 from studio.engine.training.distributed import DistContext
 from studio.engine.training.evaluator import Evaluator
 from studio.engine.training.events import DataReportEvent, ProgressEvent, WarningEvent
+from studio.engine.training.failures import FitError
 from studio.engine.training.losses import Head, LossSet, bind_losses
 from studio.engine.training.optim import build_optimizer, build_scheduler
 from studio.engine.training.resume import restore_rng
@@ -112,13 +113,21 @@ def fit_to_data(spec: ModelSpec, config: TrainConfig,
                 class_names: tuple[str, ...] | None = None) -> ModelSpec:
     """``spec`` as it trains on ``config``'s data, found before any image is decoded (a scan and a few
     image headers): an input without a shape takes the images', and every output a loss trains must
-    give one value per class. SpecError (or DataError, ConfigError) naming what to fix."""
+    give one value per class. SpecError (FitError when the first problem is an output that does not
+    fit the classes; or DataError, ConfigError) naming what to fix."""
     facts = data_facts(config.data, class_names)
     outputs = [node.id for node in spec.output_nodes()]
     heads = tuple(head.output for head in bind_losses(config.losses, outputs)) if outputs else None
     if any(node.args.get("shape") is None for node in spec.input_nodes()):
         facts.required_shape()
-    return fitted_spec(spec, replace(facts, heads=heads))
+    data = replace(facts, heads=heads)
+    try:
+        return fitted_spec(spec, data)
+    except SpecError as exc:  # which problem came first: fitted_spec raised the first error's message
+        first = next((issue for issue in analyze(spec, data).issues if issue.severity == "error"), None)
+        if first is not None and first.about == "data":
+            raise FitError(str(exc)) from None
+        raise
 
 
 def build_session(spec: ModelSpec, config: TrainConfig, run_dir: Path | None, resume: Any,

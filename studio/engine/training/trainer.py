@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 import threading
 import time
 import traceback
@@ -38,6 +39,7 @@ from studio.engine.training.events import (
     StepEvent,
     WarningEvent,
 )
+from studio.engine.training.failures import failure_kind
 from studio.engine.training.resume import capture_rng
 from studio.engine.training.session import Session, build_session
 from studio.engine.training.steplog import StepLog
@@ -48,7 +50,8 @@ STATUS_SECONDS = 2.0  # at most one status.json heartbeat per this many seconds 
 @dataclass(frozen=True)
 class TrainResult:
     """How a run ended: ``status`` finished | failed; ``reason`` completed, stopped (or the reason given
-    to ``stop``, e.g. "interrupted by SIGINT"), early stopping, or the failure message."""
+    to ``stop``, e.g. "interrupted by SIGINT"), early stopping, or the failure message; ``kind`` the
+    failure's kind (``studio.engine.training.failures.FAILURE_KINDS``), None when it finished."""
 
     status: str
     reason: str
@@ -59,10 +62,13 @@ class TrainResult:
     best_checkpoint: str | None = None
     run_dir: str | None = None
     seconds: float = 0.0
+    kind: str | None = None
 
 
 class _Failure(Exception):
-    """Ends the loop with a message for the user."""
+    """Ends the loop with a message for the user: the loss or the weights are no longer finite."""
+
+    kind = "nan"
 
 
 class Trainer:
@@ -383,11 +389,13 @@ class Trainer:
 
     def _fail(self, reason: str, details: str | None = None) -> None:
         """End with ``reason``; writing it to the run folder is best effort (the disk may be full: the
-        status then keeps its last state, which readers tell from a live one by the writer's pid)."""
+        status then keeps its last state, which readers tell from a live one by the writer's pid).
+        Called while handling the exception that ended the run: its kind is that exception's."""
         s = self.session
+        kind = failure_kind(sys.exc_info()[1])
         self.result = TrainResult("failed", reason, self.step, 0.0, dict(self.metrics), self.last_checkpoint,
                                   self.best_checkpoint, str(self.run_dir) if self.run_dir else None,
-                                  time.perf_counter() - self._started)
+                                  time.perf_counter() - self._started, kind)
         if s is not None and s.writer is not None:
             try:
                 s.writer.log_text(f"failed at step {self.step}: {reason}")
@@ -396,7 +404,7 @@ class Trainer:
             except OSError:
                 pass
         self._set_state("failed", self.step, best_effort=True, reason=reason)
-        self._emit(FailedEvent(reason, self.step, self.last_checkpoint))
+        self._emit(FailedEvent(reason, self.step, self.last_checkpoint, kind))
 
     # ------------------------------------------------------------------------------- plumbing
     def _set_state(self, state: str, step: int | None = None, best_effort: bool = False,

@@ -1,5 +1,6 @@
 """Engine errors as messages with what to do: bad data, NaN loss, out of memory, a model that does not
-compile, a bad setting, or a bug (with its details one click away). The panel never dies of them.
+compile, a bad setting, or a bug (with its details one click away), chosen by the failure's kind (a
+FailedEvent's, or the exception's type). The panel never dies of them.
 
 A message names what it is about (the model, the data, the settings); when that changes, the panel
 calls :meth:`MessageBar.forget` and the message goes, so no banner outlives what it describes."""
@@ -12,15 +13,14 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from studio.engine.checkpoints import CheckpointError
-from studio.engine.data import DataError
-from studio.engine.errors import ShapeError, SpecError
-from studio.engine.training.fields import ConfigError
+from studio.engine.training import FailedEvent, TrainResult
+from studio.engine.training.failures import failure_kind
 
 
 @dataclass(frozen=True)
 class Advice:
-    """A message for the user: ``title``, the engine's ``text`` and ``action`` (what to do)."""
+    """A message for the user: ``title``, the engine's ``text`` and ``action`` (what to do); ``kind``
+    is the failure's (``studio.engine.training.failures.FAILURE_KINDS``)."""
 
     title: str
     text: str
@@ -34,13 +34,22 @@ class Advice:
         return ABOUT.get(self.kind, ())
 
 
+def advise_failure(failure: FailedEvent | TrainResult, details: str = "") -> Advice:
+    """The advice for a run that failed, chosen by its ``kind``."""
+    return advise(failure.reason, details=details, kind=failure.kind)
+
+
 def advise(text: str, exception: BaseException | None = None, user_error: bool = True,
-           details: str = "") -> Advice:
-    """Classify an engine failure (by exception type, else by words of its message, as a trainer's
-    FailedEvent carries only the message) and say what to do; ``user_error`` False means an
-    unexpected exception (a bug), not a StudioError."""
-    lower = f" {text.lower()} "
-    kind = _kind(exception, lower) if user_error else "bug"
+           details: str = "", kind: str | None = None) -> Advice:
+    """Say what to do about an engine failure: by its ``kind`` when known, else by the exception's
+    type; only a bare message (no kind, no exception) is classified by its words. ``user_error``
+    False means an unexpected exception (a bug), not a StudioError."""
+    if not user_error:
+        kind = "internal"
+    elif kind is None or kind not in ACTIONS:
+        kind = failure_kind(exception) if exception is not None else None
+        if kind in (None, "other", "internal"):
+            kind = _kind_by_words(text)
     title, action = ACTIONS[kind]
     return Advice(title, text, action, details, kind)
 
@@ -51,51 +60,46 @@ def is_bug(text: str) -> bool:
 
 
 def subjects_of(text: str) -> tuple[str, ...]:
-    """What a warning's text is about (by its words, as :func:`advise` classifies failures)."""
-    return ABOUT.get(_kind(None, f" {text.lower()} "), ())
+    """What a warning's text is about (by its words: a warning has no kind)."""
+    return ABOUT.get(_kind_by_words(text), ())
 
 
+FIT = ("The model does not fit the data", "Give the output one value per class: the problem on the canvas "
+       "has a one-click fix (or set the last layer's units), then train again.")
 ACTIONS = {
-    "memory": ("Out of memory", "Lower the batch size (Settings), use a smaller input size or model, or "
-               "train on the CPU."),
+    "out_of_memory": ("Out of memory", "Lower the batch size (Settings), use a smaller input size or model, "
+                      "or train on the CPU."),
     "nan": ("The loss became NaN or infinite", "Lower the learning rate (try ÷10), add warm-up or gradient "
             "clipping, check the data normalisation; resume from the last good checkpoint."),
     "data": ("The data cannot be used", "Fix the data folder or the label rule on the Data page, then press "
              "Check data."),
-    "model": ("The model does not compile", "Fix the model on the canvas (the status line points at the "
-              "node), then train again."),
-    "fit": ("The model does not fit the data", "Give the output one value per class: the problem on the "
-            "canvas has a one-click fix (or set the last layer's units), then train again."),
+    "spec": ("The model does not compile", "Fix the model on the canvas (the status line points at the "
+             "node), then train again."),
+    "fit": FIT,
+    "loss": FIT,  # a loss that cannot be computed on an output: what the output gives does not fit
     "config": ("A training setting is invalid", "Correct it on the Settings page."),
     "checkpoint": ("Checkpoint problem", "Choose another checkpoint or run."),
+    "disk_full": ("The disk is full", "Free some space on the disk that holds the runs, then resume the run "
+                  "from its last checkpoint."),
     "other": ("Training stopped", "Check the settings and the data, then try again."),
-    "bug": ("Unexpected error", "This is a bug in Studio: the details (hover here) help to report it. Your "
-            "project and checkpoints are safe."),
+    "internal": ("Unexpected error", "This is a bug in Studio: the details (hover here) help to report it. "
+                 "Your project and checkpoints are safe."),
 }
-ABOUT = {"memory": ("settings", "model"), "nan": ("settings", "data"), "data": ("data",),
-         "model": ("model",), "fit": ("model", "data"), "config": ("settings",)}
-WORDS = (("memory", ("out of memory", "can't allocate memory")),
+ABOUT = {"out_of_memory": ("settings", "model"), "nan": ("settings", "data"), "data": ("data",),
+         "spec": ("model",), "fit": ("model", "data"), "loss": ("model", "data"), "config": ("settings",)}
+WORDS = (("out_of_memory", ("out of memory", "can't allocate memory")),
          ("nan", (" nan ", " nan/", "infinite", "non-finite")),
          ("fit", ("values but the data has", "one value per class")),
-         ("model", ("does not compile", "output '", "input '", "units to")),  # before data: "image shape"
+         ("spec", ("does not compile", "output '", "input '", "units to")),  # before data: "image shape"
          ("data", ("data folder", "image", "class folder", "label", "validation folder")),
-         ("model", ("shape",)),
+         ("spec", ("shape",)),
          ("checkpoint", ("checkpoint",)))
 
 
-def _kind(exception: BaseException | None, lower: str) -> str:
-    for kind, words in WORDS[:3]:  # memory, NaN and fit first: their messages may mention anything
-        if any(word in lower for word in words):
-            return kind
-    types = ((DataError, "data"), (ShapeError, "model"), (SpecError, "model"), (ConfigError, "config"),
-             (CheckpointError, "checkpoint"))
-    for kind_type, kind in types:
-        if isinstance(exception, kind_type):
-            return kind
-    for kind, words in WORDS[2:]:
-        if any(word in lower for word in words):
-            return kind
-    return "other"
+def _kind_by_words(text: str) -> str:
+    """The kind a bare message names (callers that have no kind: warnings, the model check's text)."""
+    lower = f" {text.lower()} "
+    return next((kind for kind, words in WORDS if any(word in lower for word in words)), "other")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.engine.spec.model import ModelSpec
 from studio.engine.training import FailedEvent, StateEvent, TrainConfig, Trainer, TrainResult
+from studio.engine.training.failures import failure_kind
 from studio.ui.workers import Job, JobFailure
 
 TRAINING_NICE = 10  # the training thread yields the CPU to the GUI thread (see benchmarks/gui_latency.py)
@@ -97,7 +98,9 @@ class TrainingRun(QObject):
 
     def _on_failed(self, failure: JobFailure) -> None:
         self.result = failure
-        self.sigEvents.emit([FailedEvent(failure.message, self.trainer.step, self.trainer.last_checkpoint)])
+        kind = failure_kind(failure.exception) if failure.user_error else "internal"
+        trainer = self.trainer
+        self.sigEvents.emit([FailedEvent(failure.message, trainer.step, trainer.last_checkpoint, kind)])
         self._set_state("failed")
         self.sigEnded.emit(failure)
 
