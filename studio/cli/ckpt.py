@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import torch
@@ -223,16 +224,17 @@ def _print_plan(plan: RestorePlan) -> None:
         else:
             detail = "keeps its initial value"
         print(f"  {entry.status:9s} {entry.name} {detail}".rstrip())
-    for entry in plan.checkpoint:
-        if not entry.used:
-            target = f" (-> {entry.target})" if entry.target and entry.target != entry.name else ""
-            print(f"  unused    {entry.name}{target}: {entry.reason}")
+    for source in plan.checkpoint:
+        if not source.used:
+            target = f" (-> {source.target})" if source.target and source.target != source.name else ""
+            print(f"  unused    {source.name}{target}: {source.reason}")
     for pattern in plan.unused_patterns:
         print(f"warning: selection pattern '{pattern}' matches no model tensor")
     print(plan.summary())
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right: set[int] = frozenset()) -> None:
+def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]],
+           right: Collection[int] = frozenset()) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     for row in [headers, *rows]:
         cells = [cell.rjust(width) if i in right else cell.ljust(width)

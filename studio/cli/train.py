@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from studio.cli.common import print_json, spec_from_argument
 from studio.engine.errors import StudioError
@@ -108,8 +109,8 @@ def _resolve(args):
     reader = RunReader(resumed) if resumed is not None else None
     if args.config:
         config = load_config(args.config)
-    elif reader is not None and reader.config():
-        config = TrainConfig.from_dict(reader.config())
+    elif reader is not None and (recorded := reader.config()):
+        config = TrainConfig.from_dict(recorded)
     else:
         config = TrainConfig()
     data = {}
@@ -121,7 +122,7 @@ def _resolve(args):
         data.update(val_split=args.val_split, val_root=None)
     if args.labels:
         data["labels"] = LabelRule.from_value(args.labels)
-    changes = {"data": data} if data else {}
+    changes: dict[str, Any] = {"data": data} if data else {}
     if args.epochs is not None:
         changes.update(epochs=args.epochs, steps=None)
     if args.steps is not None:
@@ -140,8 +141,8 @@ def _resolve(args):
         if not Path(args.spec).exists():  # a template: size it for the data's classes
             classes = len(scan_image_folder(config.data.root, config.data.labels).class_names)
         spec = spec_from_argument(args.spec, num_classes=classes)
-    elif reader is not None and reader.spec() is not None:
-        spec = reader.spec()
+    elif reader is not None and (run_spec := reader.spec()) is not None:
+        spec = run_spec
     else:
         raise StudioError("give a spec file or template name (see `studio templates`)")
     if run_dir is None:

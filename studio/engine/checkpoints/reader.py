@@ -126,7 +126,7 @@ class SafetensorsReader(CheckpointReader):
             raise CheckpointError(f"cannot read tensor '{name}' from {self.path}: {exc}") from None
 
     def close(self) -> None:
-        self._handle = None
+        self._handle = None  # type: ignore[assignment]  # (tensors asked for afterwards: an error)
 
 
 class PytorchReader(CheckpointReader):
@@ -206,11 +206,11 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 def _unreadable_safetensors(path: Path, exc: Exception) -> str:
     """One sentence for a safetensors file its parser refused (the Rust parser stops at 128 levels)."""
-    text, path = shown_name(" ".join(str(exc).split()) or type(exc).__name__), shown_name(path)
+    text, name = shown_name(" ".join(str(exc).split()) or type(exc).__name__), shown_name(path)
     if "recursion limit" in text:
-        return (f"{path} is not a readable safetensors file: its header is nested too deeply to be "
+        return (f"{name} is not a readable safetensors file: its header is nested too deeply to be "
                 "a checkpoint's")
-    return f"{path} is not a readable safetensors file (truncated or corrupt?): {text}"
+    return f"{name} is not a readable safetensors file (truncated or corrupt?): {text}"
 
 
 def _ordered(names: list[str], recorded: str | None, path: Path) -> list[str]:
