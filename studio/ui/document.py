@@ -7,13 +7,20 @@ the event loop, so a macro of many edits is analysed once; views listen to ``sig
 Runs go to ``runs/`` beside the project file; an untitled project has its own scratch folder
 (:mod:`studio.engine.scratch`), made when it first trains, whose runs move beside the file on the first
 save (:mod:`studio.engine.project_runs`); ``sigRunsMoved`` tells the views where they went.
+
+What the panels share lives here, so no panel reaches into another: ``runs`` (the one
+:class:`RunsWatcher` of the window: the project's runs and those opened, followed as they are written),
+``live_model`` (the edited model with restored weights, once the checkpoint panel made it),
+``sigRunEnded`` (a run trained in the window ended), ``set_training``/``sigTrainingChanged`` (the
+training settings changed by another panel) and ``show_predictions`` (per-image predictions to show
+in the training results).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QMetaMethod, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.engine.errors import StudioError
@@ -29,6 +36,7 @@ from studio.engine.project_runs import (
 from studio.engine.scratch import ScratchFolder, claims, inside
 from studio.engine.spec.analysis import Analysis, analyze
 from studio.engine.spec.model import ModelSpec, SpecEvent
+from studio.ui.run_watch import RunsWatcher
 
 UNTITLED = "Untitled"
 
@@ -41,6 +49,9 @@ class ProjectDocument(QObject):
     sigEdited = Signal()  # any change of the spec (for autosave and views)
     sigModelChanged = Signal()  # a change of the model itself (not a node merely moved)
     sigRunsMoved = Signal(object, object)  # {old run folder: new one} (resolved), a sentence or None
+    sigRunEnded = Signal(object)  # TrainResult or JobFailure of a run trained in this window
+    sigTrainingChanged = Signal()  # project.training replaced through set_training (forms reload)
+    sigShowPredictions = Signal(object)  # Predictions to show in the training results
 
     def __init__(self, project: Project | None = None, path: str | Path | None = None,
                  parent: QObject | None = None, scratch_base: Path | None = None) -> None:
@@ -62,6 +73,8 @@ class ProjectDocument(QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.revalidate)
         self.spec.subscribe(self._on_event)
+        self.runs = RunsWatcher(self, discover=self.run_dirs)  # the window's runs (every panel's)
+        self.live_model = None  # the edited model with its weights (ui.checkpoints LiveModel), once made
         if project is not None:
             self.replace(project, path)
 
@@ -80,6 +93,10 @@ class ProjectDocument(QObject):
         self._extra_changes = modified
         self.undo_stack.setClean()
         self.data_facts = None  # (another project's data: the training panel learns it anew)
+        wanted = self.run_dirs()
+        self.runs.keep_only(wanted, self.busy_runs)  # another project: its own runs
+        for run_dir in wanted:
+            self.runs.add(run_dir)
         self.revalidate()
         self.sigFileChanged.emit()
 
@@ -94,7 +111,7 @@ class ProjectDocument(QObject):
             project = load_project(path) if settled is not None and settled.moved else project
         self.replace(project, path if is_project else None, modified=not is_project)
         if settled is not None and settled.sentence():
-            self.sigRunsMoved.emit(settled.moved, settled.sentence())
+            self._runs_moved(settled.moved, settled.sentence())
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the project to ``path`` (default: where it came from); marks it unmodified. The runs of
@@ -107,7 +124,7 @@ class ProjectDocument(QObject):
         self.settled = settle_runs(self.project, self.path, target, self.scratch_base, self.busy_runs,
                                    self.runs_folder())
         if self.settled.moved:
-            self.sigRunsMoved.emit(self.settled.moved, self.settled.sentence())
+            self._runs_moved(self.settled.moved, self.settled.sentence())
         try:
             save_project(self.project, target)
         except StudioError:  # listed by absolute path again: the moved runs are where they went
@@ -120,6 +137,7 @@ class ProjectDocument(QObject):
             self.scratch = None
         self._extra_changes = False
         self.undo_stack.setClean()
+        self.runs.follow_new()  # (a new runs folder beside the file may hold runs already)
         self.sigFileChanged.emit()
         return target
 
@@ -159,8 +177,14 @@ class ProjectDocument(QObject):
             settled = self._finish(project_file)
             if settled is not None and settled.sentence():
                 moved.update(settled.moved)
-                self.sigRunsMoved.emit(settled.moved, settled.sentence())
+                self._runs_moved(settled.moved, settled.sentence())
         return moved
+
+    def _runs_moved(self, moved: dict[Path, Path], sentence: str | None) -> None:
+        """Runs went into a project's folder: the runs followed follow them, then the views hear it."""
+        for old, new in moved.items():
+            self.runs.rename(old, new)
+        self.sigRunsMoved.emit(moved, sentence)
 
     def release_scratch(self) -> None:
         """The window closes: let go of the untitled project's scratch folder (gone when empty)."""
@@ -190,6 +214,19 @@ class ProjectDocument(QObject):
         if not self._extra_changes:
             self._extra_changes = True
             self.sigFileChanged.emit()
+
+    def set_training(self, training: dict) -> None:
+        """Replace the project's training settings from outside the training panel (its forms reload)."""
+        self.project.training = training
+        self.mark_modified()
+        self.sigTrainingChanged.emit()
+
+    def show_predictions(self, predictions) -> bool:
+        """Ask the training results to show ``predictions``; False when no view shows them."""
+        if not self.isSignalConnected(QMetaMethod.fromSignal(self.sigShowPredictions)):
+            return False
+        self.sigShowPredictions.emit(predictions)
+        return True
 
     def push(self, command: QUndoCommand) -> None:
         """Run ``command`` and put it on the undo stack."""

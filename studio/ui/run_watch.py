@@ -1,13 +1,22 @@
-"""Following run directories while they run, whoever writes them (this window, ``studio train`` in a
-terminal, torchrun on a cluster): status, new ``metrics.jsonl`` records, data report and config.
+"""The window's runs: the run directories it follows while they run, whoever writes them (this window,
+``studio train`` in a terminal, torchrun on a cluster): status, new ``metrics.jsonl`` records, data
+report, config and the checkpoint files.
 
-A timer starts one background read of every followed run at a time; only the new bytes of each
-metrics file are read (the engine's :class:`RunReader` keeps partial lines for the next read).
+One :class:`RunsWatcher` per window, owned by the document (``document.runs``): the training panel's
+runs list and the checkpoint browser both show its runs and listen to its signals. A timer starts one
+background read of every followed run at a time; only the new bytes of each metrics file are read (the
+engine's :class:`RunReader` keeps partial lines for the next read). ``discover`` names run folders to
+follow as they appear (the project's runs folder).
+
+The curves a run's records feed are the training panel's (:meth:`RunsWatcher.keep_curves`): this
+module knows no panel.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +25,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.engine.runs import RunReader, RunStatus, layout
 from studio.engine.runs.labels import RunLabels, read_labels
-from studio.ui.training.buffers import RunCurves
-from studio.ui.training.records import add_record
 from studio.ui.workers import Job
 
 POLL_MS = 1000
@@ -37,15 +44,17 @@ class RunUpdate:
     report: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     exists: bool = True
+    checkpoints: tuple[str, ...] = ()  # the names in its checkpoint folder
 
 
 @dataclass
 class WatchedRun:
     """The GUI's view of one run directory. ``live`` runs are fed by their trainer's events instead
-    of their metrics file."""
+    of their metrics file. ``curves`` is what the watcher's ``keep_curves`` makes (None without)."""
 
     path: Path
-    curves: RunCurves = field(default_factory=RunCurves)
+    curves: Any = None
+    add_record: Callable[[Any, dict[str, Any]], None] | None = field(default=None, repr=False)
     status: RunStatus | None = None
     labels: RunLabels = field(default_factory=RunLabels)
     report: dict[str, Any] | None = None
@@ -55,6 +64,7 @@ class WatchedRun:
     offset: int = 0
     live: bool = False
     exists: bool = True
+    checkpoints: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -65,7 +75,8 @@ class WatchedRun:
         return list((self.report or {}).get("class_names") or [])
 
     def apply(self, record: dict[str, Any]) -> None:
-        add_record(self.curves, record)
+        if self.add_record is not None:
+            self.add_record(self.curves, record)
         if record.get("kind") == "eval":
             self.last_eval = record
         elif record.get("kind") == "resume" and self.last_eval is not None:
@@ -79,7 +90,7 @@ class WatchedRun:
 
     def best_at(self, metric: str = "val/accuracy") -> tuple[int, float] | None:
         """(step, value) of the best ``metric`` so far (highest accuracy, else lowest), the first such."""
-        buffer = self.curves.buffers.get(metric)
+        buffer = self.curves.buffers.get(metric) if self.curves is not None else None
         if buffer is None or not len(buffer):
             return None
         steps, _, values = buffer.arrays()
@@ -94,23 +105,39 @@ class WatchedRun:
         return max(0.0, end - status.started)
 
 
+def checkpoint_names(path: Path) -> tuple[str, ...]:
+    """The file names in the checkpoint folder of run ``path`` (``RUN/checkpoints``, else ``path``)."""
+    folder = path / "checkpoints"
+    try:
+        return tuple(sorted(os.listdir(folder if folder.is_dir() else path)))
+    except OSError:
+        return ()
+
+
 def read_run(path: Path, offset: int, first: bool, metrics: bool) -> RunUpdate:
     """One read of ``path`` (runs in the worker): status, labels, new records from ``offset``."""
     reader = RunReader(path)
     records, end = reader.read_metrics(offset) if metrics else (None, offset)
     return RunUpdate(path, reader.status(), records, offset, end, read_labels(path),
                      reader.data_report() if first else None, reader.config() if first else None,
-                     path.is_dir())
+                     path.is_dir(), checkpoint_names(path))
 
 
 class RunsWatcher(QObject):
     """The followed runs (``runs``, in the order added) and their polling."""
 
-    sigUpdated = Signal(list)  # paths of the runs that changed
+    sigUpdated = Signal(list)  # paths of the runs that changed (status, records, labels, checkpoints)
+    sigAdded = Signal(object)  # path of a run followed from now on
+    sigRemoved = Signal(object)  # path of a run no longer followed
+    sigMoved = Signal(object, object)  # old path, new path of a run whose folder moved
 
-    def __init__(self, parent: QObject | None = None, poll_ms: int = POLL_MS) -> None:
+    def __init__(self, parent: QObject | None = None, poll_ms: int = POLL_MS,
+                 discover: Callable[[], Iterable[Path]] | None = None) -> None:
         super().__init__(parent)
         self.runs: dict[Path, WatchedRun] = {}
+        self.discover = discover  # run folders to follow once they exist (each poll)
+        self._new_curves: Callable[[], Any] | None = None
+        self._add_record: Callable[[Any, dict[str, Any]], None] | None = None
         self._job: Job | None = None
         self._first: set[Path] = set()
         self._polls = 0
@@ -119,15 +146,43 @@ class RunsWatcher(QObject):
         self._timer.timeout.connect(self.poll)
         self._timer.start()
 
+    def keep_curves(self, new: Callable[[], Any], add: Callable[[Any, dict[str, Any]], None]) -> None:
+        """Keep each run's records in ``new()`` through ``add(curves, record)`` (the training panel's
+        curves); the runs followed already are read again from their start."""
+        self._new_curves, self._add_record = new, add
+        for run in self.runs.values():
+            run.curves, run.add_record = new(), add
+            if not run.live:
+                run.offset, run.last_eval = 0, None
+
     def add(self, path: str | Path, live: bool = False) -> WatchedRun:
         """Follow ``path`` (again, if it already is: then only ``live`` changes)."""
         path = Path(path).resolve()
         run = self.runs.get(path)
-        if run is None:
+        added = run is None
+        if added:
             run = self.runs[path] = WatchedRun(path, live=live)
+            if self._new_curves is not None:
+                run.curves, run.add_record = self._new_curves(), self._add_record
             self._first.add(path)
         run.live = live
+        if added:
+            self.sigAdded.emit(path)
         return run
+
+    def keep_only(self, paths: Iterable[Path], keep: Iterable[Path] = ()) -> None:
+        """Stop following runs outside ``paths`` (resolved), except those in ``keep`` (training now)."""
+        wanted = {Path(path).resolve() for path in (*paths, *keep)}
+        for path in [path for path in self.runs if path not in wanted]:
+            self.remove(path)
+
+    def follow_new(self) -> list[Path]:
+        """Follow the folders ``discover`` names that exist and are not followed yet."""
+        found = [Path(path).resolve() for path in (self.discover() if self.discover is not None else ())]
+        fresh = [path for path in dict.fromkeys(found) if path not in self.runs and path.is_dir()]
+        for path in fresh:
+            self.add(path)
+        return fresh
 
     def end_live(self, path: str | Path) -> None:
         """A live run ended: follow its metrics file from its end on (its events gave the rest)."""
@@ -137,21 +192,26 @@ class RunsWatcher(QObject):
             metrics = run.path / layout.METRICS
             run.offset = metrics.stat().st_size if metrics.exists() else 0
 
-    def rename(self, old: str | Path, new: str | Path) -> WatchedRun:
-        """The run followed at ``old`` is at ``new`` now (moved into the project): what was read is kept."""
+    def rename(self, old: str | Path, new: str | Path) -> WatchedRun | None:
+        """The run followed at ``old`` is at ``new`` now (moved into the project): what was read is kept
+        (None when ``old`` is not followed)."""
         old, new = Path(old).resolve(), Path(new).resolve()
-        run = self.runs.pop(old)
+        run = self.runs.pop(old, None)
+        if run is None:
+            return None
         run.path = new
         self.runs[new] = run
         if old in self._first:
             self._first.discard(old)
             self._first.add(new)
+        self.sigMoved.emit(old, new)
         return run
 
     def remove(self, path: str | Path) -> None:
         path = Path(path).resolve()
-        self.runs.pop(path, None)
         self._first.discard(path)
+        if self.runs.pop(path, None) is not None:
+            self.sigRemoved.emit(path)
 
     def get(self, path: str | Path) -> WatchedRun | None:
         return self.runs.get(Path(path).resolve())
@@ -162,6 +222,7 @@ class RunsWatcher(QObject):
         of this window's own run, finished runs resumed elsewhere)."""
         if self._job is not None and self._job.running:
             return self._job
+        self.follow_new()
         self._polls += 1
         everything = everything or self._polls % SLOW_EVERY == 0
         plan = [(run.path, run.offset, run.path in self._first, not run.live) for run in self.runs.values()
@@ -178,7 +239,8 @@ class RunsWatcher(QObject):
         return self._job
 
     def _changing(self, run: WatchedRun) -> bool:
-        return not run.live and (run.status is None or run.status.active or run.path in self._first)
+        """Runs another process writes, those not read yet, and a live run's status and checkpoints."""
+        return run.live or run.status is None or run.status.active or run.path in self._first
 
     def read_now(self) -> None:
         """Read every run on the GUI thread (used when a run is opened and for a screenshot)."""
@@ -201,8 +263,10 @@ class RunsWatcher(QObject):
                     run.apply(record)
                 run.offset = update.offset
             if ((fresh and update.records) or update.status != run.status or update.labels != run.labels
-                    or update.exists != run.exists or update.report is not None):
+                    or update.exists != run.exists or update.report is not None
+                    or update.checkpoints != run.checkpoints):
                 changed.append(update.path)
             run.status, run.labels, run.exists = update.status, update.labels, update.exists
+            run.checkpoints = update.checkpoints
         if changed:
             self.sigUpdated.emit(changed)

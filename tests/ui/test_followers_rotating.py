@@ -8,7 +8,7 @@ import sys
 import time
 
 from studio.ui.checkpoints.runs import RunBrowser
-from studio.ui.training.run_watch import RunsWatcher
+from studio.ui.run_watch import RunsWatcher
 from tests.engine.faults import REPO
 from tests.engine.test_faults_readers import ROTATING_WRITER
 

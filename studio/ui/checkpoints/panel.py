@@ -37,10 +37,10 @@ class CheckpointPanel(QWidget, Panel):
     sigRestored = Signal(object)  # RestoreResult applied to the live model
     shows_runs = True
 
-    def __init__(self, live: LiveModel | None = None, parent=None) -> None:
+    def __init__(self, live: LiveModel | None = None, parent=None, runs=None) -> None:
         super().__init__(parent)
         self.live = live
-        self.browser = RunBrowser()
+        self.browser = RunBrowser(runs)  # the window's runs (the document's watcher), else its own
         self.viewer = CheckpointViewer()
         self.banner = QLabel()
         self.banner.setWordWrap(True)
@@ -290,10 +290,13 @@ class CheckpointPanel(QWidget, Panel):
 
 
 def create_panel(window) -> CheckpointPanel:
-    """The panel inside the main window: restores go into the window's model (the entry point
-    :mod:`studio.ui.panels` looks for)."""
+    """The panel inside the main window: restores go into the window's model, which the document
+    holds for the other panels (``document.live_model``), and the runs are the document's (the entry
+    point :mod:`studio.ui.panels` looks for)."""
     from studio.ui.checkpoints.window_link import WindowLink
 
-    panel = CheckpointPanel(LiveModel(window.document.spec, window))
+    document = window.document
+    document.live_model = LiveModel(document.spec, window)
+    panel = CheckpointPanel(document.live_model, runs=document.runs)
     panel.link = WindowLink(window, panel)
     return panel

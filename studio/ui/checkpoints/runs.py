@@ -1,5 +1,6 @@
 """The browser tree: runs and their checkpoints (step, epoch, time, metrics, size, best/last marks),
-plus checkpoint files opened from disk. It watches the runs' folders, so checkpoints written by a
+plus checkpoint files opened from disk. Its runs are the window's (the document's :class:`RunsWatcher`,
+which the training panel's runs list shows too); the watcher polls them, so checkpoints written by a
 training in progress (in this window, on the command line or by torchrun) appear as they land."""
 
 from __future__ import annotations
@@ -7,14 +8,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
 
 from studio.engine.checkpoints.info import CheckpointInfo
 from studio.engine.formatting import size_text
 from studio.engine.runs import RunReader
-from studio.engine.runs.locate import checkpoints_folder, list_checkpoints
+from studio.engine.runs.locate import list_checkpoints
+from studio.ui.run_watch import RunsWatcher
 from studio.ui.scrolling import FitColumns
 
 COLUMNS = ("Checkpoint", "", "Step", "Epoch", "Saved", "Metrics", "Size")
@@ -44,7 +46,7 @@ class RunBrowser(QTreeWidget):
     sigSelectionChanged = Signal(list)  # [Path] of the selected checkpoint files, in click order
     sigActivated = Signal(object)  # Path of a checkpoint double-clicked (or Enter pressed on it)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, runs: RunsWatcher | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setColumnCount(len(COLUMNS))
         self.setHeaderLabels(COLUMNS)
@@ -55,19 +57,28 @@ class RunBrowser(QTreeWidget):
         self.columns_fit = FitColumns(self, dict(enumerate(COLUMN_WIDTHS)))  # no sideways scrolling
         self.runs: dict[Path, QTreeWidgetItem] = {}
         self._files: QTreeWidgetItem | None = None
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(lambda _: self._refresh_timer.start())
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(300)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self.model = runs if runs is not None else RunsWatcher(self)  # the runs shown, polled
+        self.model.sigAdded.connect(self._show_run)
+        self.model.sigRemoved.connect(self._drop_run)
+        self.model.sigMoved.connect(self.move_run)
+        self.model.sigUpdated.connect(self._updated)
+        for path in self.model.runs:  # followed before this browser was made
+            self._show_run(path)
         self.itemSelectionChanged.connect(lambda: self.sigSelectionChanged.emit(self.selected_paths()))
         self.itemActivated.connect(self._activated)
 
     # ---- content ------------------------------------------------------------------------------
     def add_run(self, path: str | Path) -> QTreeWidgetItem:
-        """Show run folder ``path`` (or a bare checkpoints folder) with its checkpoints."""
+        """Show run folder ``path`` (or a bare checkpoints folder) with its checkpoints: the window's
+        runs follow it from now on."""
         path = Path(path).resolve()
+        self.model.add(path)
+        item = self._show_run(path)
+        self._fill_run(path, item)
+        item.setExpanded(True)
+        return item
+
+    def _show_run(self, path: Path) -> QTreeWidgetItem:
         item = self.runs.get(path)
         if item is None:
             item = QTreeWidgetItem([path.name])
@@ -78,16 +89,25 @@ class RunBrowser(QTreeWidget):
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
             self.insertTopLevelItem(len(self.runs), item)
             self.runs[path] = item
-            for folder in (path, checkpoints_folder(path)):
-                if folder.is_dir() and str(folder) not in self._watcher.directories():
-                    self._watcher.addPath(str(folder))
-        self._fill_run(path, item)
-        item.setExpanded(True)
+            self._fill_run(path, item)
+            item.setExpanded(True)
         return item
 
+    def _updated(self, paths: list[Path]) -> None:
+        shown = [path for path in paths if path in self.runs]
+        if shown:
+            self.refresh(shown)
+
+    def _drop_run(self, path: Path) -> None:
+        """The window no longer follows run ``path`` (another project was opened, or it was deleted)."""
+        item = self.runs.pop(path, None)
+        if item is not None:
+            self.takeTopLevelItem(self.indexOfTopLevelItem(item))
+
     def move_run(self, old: str | Path, new: str | Path) -> None:
-        """Run folder ``old`` is at ``new`` now (moved into its project): its rows follow it, the
-        selection too (``sigSelectionChanged`` then names the checkpoints where they are)."""
+        """Run folder ``old`` is at ``new`` now (moved into its project; the window's runs say so): its
+        rows follow it, the selection too (``sigSelectionChanged`` then names the checkpoints where
+        they are)."""
         old, new = Path(old).resolve(), Path(new).resolve()
         item = self.runs.pop(old, None)
         if item is None:
@@ -95,7 +115,6 @@ class RunBrowser(QTreeWidget):
         self.runs[new] = item
         item.setText(NAME, new.name)
         item.setToolTip(NAME, item.toolTip(NAME).replace(str(old), str(new)))
-        self._watcher.removePaths([str(old), str(checkpoints_folder(old))])
         for index in range(item.childCount()):
             child = item.child(index)
             child.setData(NAME, PATH_ROLE, str(new / Path(child.data(NAME, PATH_ROLE)).relative_to(old)))
@@ -125,15 +144,12 @@ class RunBrowser(QTreeWidget):
         self._files.setExpanded(True)
         return item
 
-    def refresh(self) -> None:
-        """Re-read every run's checkpoint list (keeps the selection)."""
+    def refresh(self, paths: list[Path] | None = None) -> None:
+        """Re-read the checkpoint list of runs ``paths`` (default: every run), keeping the selection."""
         selected = {str(p) for p in self.selected_paths()}
         self.blockSignals(True)
-        for path, item in self.runs.items():
-            self._fill_run(path, item)
-            for folder in (path, checkpoints_folder(path)):
-                if folder.is_dir() and str(folder) not in self._watcher.directories():
-                    self._watcher.addPath(str(folder))
+        for path in self.runs if paths is None else paths:
+            self._fill_run(path, self.runs[path])
         for item in self._checkpoint_items():
             item.setSelected(item.data(NAME, PATH_ROLE) in selected)
         self.blockSignals(False)

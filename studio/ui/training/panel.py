@@ -42,19 +42,20 @@ from studio.engine.training.fields import to_plain
 from studio.engine.training.session import input_shape_of
 from studio.ui.editing import GraphEditor
 from studio.ui.panels import Panel
+from studio.ui.run_watch import WatchedRun
 from studio.ui.scrolling import VerticalScroll
 from studio.ui.training import project_settings as ps
+from studio.ui.training.buffers import RunCurves
 from studio.ui.training.curves import CurvesView
 from studio.ui.training.data_facts import DataFactsWatch
 from studio.ui.training.data_page import DataPage
 from studio.ui.training.messages import MessageBar, advise, is_bug
 from studio.ui.training.model_check import ModelCheck
 from studio.ui.training.progress_view import ProgressView
-from studio.ui.training.records import event_record
+from studio.ui.training.records import add_record, event_record
 from studio.ui.training.results_view import ResultsView
 from studio.ui.training.resume import resume_setup
 from studio.ui.training.run_control import TrainingRun
-from studio.ui.training.run_watch import WatchedRun
 from studio.ui.training.runs_list import RunsList
 from studio.ui.training.runs_pane import RunsPane
 from studio.ui.training.settings_form import SettingsForm, gui_threads
@@ -94,7 +95,8 @@ class TrainingPanel(QWidget, Panel):
         self.curves = CurvesView()
         self.results = ResultsView()
         self.runs_list = RunsList()
-        self.runs = RunsPane(self.runs_list, self)
+        document.runs.keep_curves(RunCurves, add_record)  # the window's runs, with their curves
+        self.runs = RunsPane(self.runs_list, document.runs, self)
         self.runs.busy_runs = document.busy_runs  # (one set: a save never moves a run training here)
         self.tabs = QTabWidget()
         settings_scroll = VerticalScroll(self.settings_form)  # up and down only: its boxes reflow
@@ -159,6 +161,8 @@ class TrainingPanel(QWidget, Panel):
         self.document.sigFileChanged.connect(self._document_changed)
         self.document.sigModelChanged.connect(self._model_changed)
         self.document.sigRunsMoved.connect(self._runs_moved)
+        self.document.sigTrainingChanged.connect(self.load_project)  # e.g. "Fine-tune from here"
+        self.document.sigShowPredictions.connect(self.show_predictions)
 
     # ---- project ---------------------------------------------------------------------------------
     def load_project(self) -> None:
@@ -175,11 +179,7 @@ class TrainingPanel(QWidget, Panel):
             self.messages.show_warning(warning, about=("settings",))
         self.facts.refresh(force=True)  # what the project's data folder gives the model
         self._analysed(self.document.analysis)
-        wanted = self.document.run_dirs()
-        self.runs.keep_only({path.resolve() for path in wanted})  # another project: its own runs
-        for path in wanted:
-            self.runs.follow(path)
-        self.runs.watcher.poll()
+        self.runs.watcher.poll()  # (the document follows the project's runs; the list shows them)
 
     def config(self) -> TrainConfig:
         """The configuration of the Data and Settings pages (StudioError when a value is invalid)."""
@@ -386,8 +386,7 @@ class TrainingPanel(QWidget, Panel):
             if not isinstance(result, JobFailure):
                 result = dataclasses.replace(result, run_dir=str(moved))
         if self.run.trainer.resume_from is None and not run_dir.exists():  # failed before step 1: no run
-            self.runs.watcher.remove(run_dir)
-            self.runs_list.remove_run(run_dir)
+            self.runs.watcher.remove(run_dir)  # (the runs list drops it)
             if ps.forget_run(self.document.project, self.document.path, run_dir):
                 self.document.mark_modified()
         self.runs.watcher.poll(everything=True)
@@ -396,6 +395,7 @@ class TrainingPanel(QWidget, Panel):
         elif result.status == "finished" and evaluated:
             self.results.predict(run_dir)
         self.sigRunEnded.emit(result)
+        self.document.sigRunEnded.emit(result)  # (the other panels hear it from the document)
 
     def _show_failure(self, failure: JobFailure) -> None:
         self.messages.show_advice(advise(failure.message, failure.exception, failure.user_error,
@@ -441,14 +441,16 @@ class TrainingPanel(QWidget, Panel):
                 self._show_run_details(run)
 
     def _runs_moved(self, moved: dict[Path, Path], sentence: str | None) -> None:
-        """Runs went into the project's folder (a save): follow them there, selection kept."""
-        for old, new in moved.items():
-            if self.runs.watcher.get(old) is not None:
-                self.runs_list.move_run(old, self.runs.watcher.rename(old, new))
+        """Runs went into the project's folder (a save): the list followed them (selection kept)."""
         if moved:
             self.show_runs(self.runs_list.selected())
         if sentence:
             self.messages.show_info(sentence)
+
+    def show_predictions(self, predictions) -> None:
+        """Per-image predictions (e.g. of points selected in the projector) in the Results page."""
+        self.results.show_predictions(predictions)
+        self.tabs.setCurrentWidget(self.results)
 
     def _run_removed(self, path: Path) -> None:
         if ps.forget_run(self.document.project, self.document.path, path):

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.run_watch import WatchedRun
 from studio.ui.training.progress_view import duration_text
-from studio.ui.training.run_watch import WatchedRun
 
 COLUMNS = ("run", "status", "best val acc", "duration", "steps", "tags")
 HEADERS = ("run", "status", "best\nval acc", "duration", "steps", "tags")  # two lines: a narrow column

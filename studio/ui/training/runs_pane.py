@@ -1,5 +1,6 @@
-"""The runs side of the panel: the list, the watcher that follows run folders live, and the run
-actions (open, rename, tag, delete to the trash). Resuming and showing runs are the panel's."""
+"""The runs side of the panel: the list of the window's runs (the document's watcher, which follows run
+folders live; the checkpoint browser shows the same runs), and the run actions (open, rename, tag,
+delete to the trash). Resuming and showing runs are the panel's."""
 
 from __future__ import annotations
 
@@ -10,23 +11,29 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from studio.engine.runs import RunReader
 from studio.engine.runs.labels import RunLabels, write_labels
-from studio.ui.training.run_watch import RunsWatcher, WatchedRun
+from studio.ui.run_watch import RunsWatcher, WatchedRun
 from studio.ui.training.runs_list import RunsList
 from studio.ui.trash import move_to_trash
 
 
 class RunsPane(QObject):
-    """Owns ``watcher`` and drives ``view`` (a RunsList). Dialogs are methods tests can replace."""
+    """Lists the runs of ``watcher`` (the document's) in ``view`` (a RunsList) and acts on them. Dialogs
+    are methods tests can replace."""
 
     sigMessage = Signal(str)  # something to tell the user
     sigRemoved = Signal(object)  # path of a run moved to the trash
 
-    def __init__(self, view: RunsList, parent: QWidget) -> None:
+    def __init__(self, view: RunsList, watcher: RunsWatcher, parent: QWidget) -> None:
         super().__init__(parent)
         self.view = view
         self.parent_widget = parent
-        self.watcher = RunsWatcher(self)
-        self.watcher.sigUpdated.connect(self._updated)
+        self.watcher = watcher
+        watcher.sigUpdated.connect(self._updated)
+        watcher.sigAdded.connect(lambda path: self._updated([path]))
+        watcher.sigRemoved.connect(view.remove_run)
+        watcher.sigMoved.connect(lambda old, new: view.move_run(old, watcher.get(new)))
+        for run in watcher.runs.values():  # followed before this list was made
+            view.update_run(run)
         view.sigOpen.connect(self.choose_run)
         view.sigRename.connect(self.rename)
         view.sigTags.connect(self.edit_tags)
@@ -38,13 +45,6 @@ class RunsPane(QObject):
         run = self.watcher.add(path, live)
         self.view.update_run(run)
         return run
-
-    def keep_only(self, paths: set[Path]) -> None:
-        """Stop following runs outside ``paths``, except those training now."""
-        for path in list(self.watcher.runs):
-            if path not in paths and path not in self.busy_runs:
-                self.watcher.remove(path)
-                self.view.remove_run(path)
 
     def open(self, path: str | Path) -> WatchedRun:
         """Follow a run folder, read it now and select it."""
@@ -85,8 +85,7 @@ class RunsPane(QObject):
             self.sigMessage.emit(f"{run.path} could not be moved to the trash (is it on another drive, or "
                                  "read-only?): nothing was deleted")
             return False
-        self.watcher.remove(run.path)
-        self.view.remove_run(run.path)
+        self.watcher.remove(run.path)  # (the list drops its row)
         self.sigRemoved.emit(run.path)
         self.sigMessage.emit(f"Moved {run.name} to the trash")
         return True
