@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from studio.engine.checkpoints.export import DEFAULT_OPSET, ONNX_HINT, ExportResult, export_model
 from studio.engine.checkpoints.reader import CheckpointSource
 from studio.engine.spec.model import ModelSpec
+from studio.ui.elided import ElidedLabel
 from studio.ui.workers import Job, JobFailure
 
 # format -> (label, default file name, needs the spec)
@@ -94,7 +95,8 @@ class ExportDialog(QDialog):
         where.addWidget(self.destination, 1)
         where.addWidget(browse)
         form = QFormLayout()
-        form.addRow("Weights", QLabel(label))
+        self.weights_label = ElidedLabel(label)  # "small_cnn-2026…-b / ckpt-….safetensors": never widens it
+        form.addRow("Weights", self.weights_label)
         form.addRow("Format", self.format)
         form.addRow("ONNX opset", self.opset)
         form.addRow("", self.dynamic)

@@ -19,8 +19,10 @@ from studio.ui.scrolling import FitColumns
 
 COLUMNS = ("Name", "Shape", "Type", "Size", "Min", "Max", "Mean", "Std", "Zeros", "NaN/Inf", "Change")
 NAME, SHAPE, DTYPE, SIZE, MIN, MAX, MEAN, STD, ZEROS, BAD, CHANGE = range(len(COLUMNS))
-COLUMN_WIDTHS = {NAME: (190, 110), SHAPE: (100, 70), DTYPE: (66, 56), MEAN: (84, 60), ZEROS: (56, 44),
-                 BAD: (58, 50), CHANGE: (120, 80)}  # natural and least width; the others (72, 56)
+NUMBER = (84, 76)  # "-0.009095", "1.234e-05": never elided (at 1280 px the names give up more)
+COLUMN_WIDTHS = {NAME: (190, 96), SHAPE: (100, 70), DTYPE: (66, 56), SIZE: (72, 60), MIN: NUMBER, MAX: NUMBER,
+                 MEAN: NUMBER, STD: NUMBER, ZEROS: (56, 44), BAD: (58, 50),
+                 CHANGE: (120, 80)}  # natural and least width
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -76,7 +78,7 @@ class TensorTree(QTreeWidget):
         header.setStretchLastSection(False)  # (before the move: else the hidden column kept its room)
         header.moveSection(header.visualIndex(CHANGE), 1)  # shown next to the name when comparing
         self.setColumnHidden(CHANGE, True)
-        self.columns_fit = FitColumns(self, {column: COLUMN_WIDTHS.get(column, (72, 56))
+        self.columns_fit = FitColumns(self, {column: COLUMN_WIDTHS[column]
                                              for column in range(len(COLUMNS))})  # never sideways
         self.items: dict[str, QTreeWidgetItem] = {}  # tensor name -> row
         self._scopes: dict[str, QTreeWidgetItem] = {}

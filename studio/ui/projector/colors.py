@@ -94,7 +94,7 @@ def _text(values: list[str], title: str) -> Coloring:
 def edge_texts(edges: np.ndarray) -> list[str]:
     """Bin edges written with as few significant digits (3 or more) as keep each one apart from its
     neighbours: 0.9991, 0.9999, 1 rather than "1 – 1" twice."""
-    for digits in range(3, 17):
+    for digits in range(3, 18):  # (17 significant digits tell any two doubles apart)
         texts = [f"{edge:.{digits}g}" for edge in edges]
         if all(a != b for a, b in zip(texts, texts[1:], strict=False)):
             return texts
@@ -114,6 +114,12 @@ def _numeric(values: np.ndarray, title: str) -> Coloring:
     step = (len(SEQUENTIAL) - 1) / max(bins - 1, 1)
     palette = tuple(SEQUENTIAL[int(round(i * step))] for i in range(bins))
     shown = edge_texts(edges)
-    names = tuple(f"{shown[i]} – {shown[min(i + 1, len(edges) - 1)]}" for i in range(bins))
+    names = tuple(_bin_text(shown[i], shown[min(i + 1, len(edges) - 1)]) for i in range(bins))
     counts = tuple(int((index == i).sum()) for i in range(bins))
     return Coloring(index, palette, names, counts, title)
+
+
+def _bin_text(low: str, high: str) -> str:
+    """A bin's legend name, "0.9991 – 0.9999"; a bin of one value (every point the same) reads "1",
+    never "1 – 1"."""
+    return low if low == high else f"{low} – {high}"

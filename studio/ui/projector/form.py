@@ -98,6 +98,8 @@ class SetupForm(QWidget):
         for combo in self.findChildren(QComboBox):  # long checkpoint names must not widen the form
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(6)
+        for combo in (self.checkpoint, self.compare_checkpoint):  # what the narrow box cuts off, in full
+            combo.currentTextChanged.connect(combo.setToolTip)
 
     def _build(self, browse_run: QPushButton, browse_folder: QPushButton) -> None:
         source = QGroupBox("Source")
