@@ -27,7 +27,7 @@ def _read_umask() -> int:
 _FILE_MODE = 0o666 & ~_read_umask()  # read once at import, before worker threads exist
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp_path)``, fsync the result, then rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ def compile_spec(spec: ModelSpec, device: str | torch.device | None = None,
     device = torch.device(device) if device is not None else default_device()
     built = SpecWalker(spec, device=device, collect=False).walk(input_shapes)
     model = built.module
+    assert model is not None  # collect=False raises SpecError on the first issue instead
     model.spec_name = spec.name
     if dtype is not None:
         model = model.to(dtype=dtype)

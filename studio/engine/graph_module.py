@@ -28,6 +28,8 @@ class Step:
 class GraphModule(nn.Module):
     """A compiled graph: the model itself, or one use of a block inside it."""
 
+    spec_name: str  # the model's name, set by compile_spec on the whole model
+
     def __init__(self, modules: dict[str, nn.Module], steps: list[Step], input_ids: list[str],
                  outputs: dict[str, str]) -> None:
         super().__init__()
@@ -39,8 +41,8 @@ class GraphModule(nn.Module):
         self.regularizers: list[tuple[str, float, float]] = []  # (parameter name, l1, l2)
         self.block_name: str | None = None  # the block definition this graph is a use of
         self.block_args: dict = {}  # and the parameter values of that use
-        self._calls = [(s.node_id, self._modules[s.module_name], s.sources, s.post,
-                        getattr(self._modules[s.module_name], "takes_list", False)) for s in steps]
+        self._calls = [(s.node_id, modules[s.module_name], s.sources, s.post,
+                        getattr(modules[s.module_name], "takes_list", False)) for s in steps]
 
     @property
     def output_names(self) -> list[str]:

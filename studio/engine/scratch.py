@@ -131,7 +131,9 @@ def project_from_runs(left: LeftScratch) -> Project:
     reader = RunReader(left.runs[0])
     spec, config = reader.spec(), reader.config()
     config = config if isinstance(config, dict) else {}
-    data = config.get("data") if isinstance(config.get("data"), dict) else {}
+    data = config.get("data")
+    if not isinstance(data, dict):
+        data = {}
     root = data.get("root") if isinstance(data.get("root"), str) and data.get("root") else None
     return Project(spec or ModelSpec("untitled"), dict(config) if spec is not None else {}, root,
                    [str(path) for path in reversed(left.runs)])

@@ -114,6 +114,7 @@ def _imported(path: Path, source: str) -> Iterator[ModuleType]:
     its classes' text there) under a unique module name, registered only while in use."""
     name = f"studio_export_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None  # a .py file always has a loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

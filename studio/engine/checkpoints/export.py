@@ -37,6 +37,7 @@ from studio.engine.checkpoints.verify import (
 )
 from studio.engine.checkpoints.weights_file import save_weights, storable
 from studio.engine.compiler import compile_spec
+from studio.engine.graph_module import GraphModule
 from studio.engine.spec.io import spec_hash
 from studio.engine.spec.model import ModelSpec
 
@@ -102,7 +103,7 @@ class _Job:
     def __init__(self, spec: ModelSpec | None, state: dict[str, torch.Tensor], out: Path,
                  report: Progress) -> None:
         self.spec, self.state, self.out, self.report = spec, state, out, report
-        self.model = None
+        self.model: GraphModule | None = None
         if spec is not None:
             report(0.1, "building the model")
             self.model = _fresh_model(spec, state)
@@ -115,6 +116,11 @@ class _Job:
             return compare_tensors(storable(self.state), loaded_state, what)
         return compare(self.reference, reference_outputs(_fresh_model(self.spec, loaded_state), self.inputs),
                        what)
+
+    def _built(self) -> tuple[ModelSpec, GraphModule]:
+        """The spec and its model, which the formats that run the model have (export_model checks)."""
+        assert self.spec is not None and self.model is not None
+        return self.spec, self.model
 
     def _file(self, write: Callable[[Path], None], verify: Callable[[Path], float]) -> float:
         """Write to a temp file, verify it there, then rename it into place."""
@@ -142,16 +148,17 @@ class _Job:
         return self._result("pt", diff, "torch.load(weights_only=True)")
 
     def torchscript(self, script: bool = False, **_) -> ExportResult:
+        spec, model = self._built()
         if script:
-            module = script_generated(self.spec, self.state)
+            module = script_generated(spec, self.state)
         else:
             with torch.no_grad():
-                module = torch.jit.trace(self.model, tuple(self._trace_inputs()), strict=False)
+                module = torch.jit.trace(model, tuple(self._trace_inputs()), strict=False)
 
         def verify(tmp: Path) -> float:
             loaded = torch.jit.load(str(tmp), map_location="cpu")
             with torch.no_grad():
-                got = named_outputs(loaded(*self.inputs.values()), list(self.model.output_names))
+                got = named_outputs(loaded(*self.inputs.values()), list(model.output_names))
             return compare(self.reference, got, "TorchScript")
 
         diff = self._file(lambda tmp: torch.jit.save(module, str(tmp)), verify)
@@ -160,7 +167,8 @@ class _Job:
     def onnx(self, opset: int = DEFAULT_OPSET, dynamic_batch: bool = True, **_) -> ExportResult:
         import onnxruntime
 
-        names = list(self.model.output_names)
+        model = self._built()[1]
+        names = list(model.output_names)
         axes = {name: {0: "batch"} for name in [*self.inputs, *names]} if dynamic_batch else None
         batch = self.check_batch if dynamic_batch else 1  # a fixed-size export is checked at its size
         trace = tuple(self._trace_inputs()) if dynamic_batch else tuple(v[:1] for v in self.inputs.values())
@@ -168,7 +176,7 @@ class _Job:
 
         def write(tmp: Path) -> None:
             with torch.no_grad():
-                torch.onnx.export(self.model, trace, str(tmp), dynamo=False, opset_version=opset,
+                torch.onnx.export(model, trace, str(tmp), dynamo=False, opset_version=opset,
                                   input_names=list(self.inputs), output_names=names, dynamic_axes=axes)
 
         def verify(tmp: Path) -> float:
@@ -181,6 +189,7 @@ class _Job:
         return replace(result, batch=batch)
 
     def code(self, **_) -> ExportResult:
+        spec, model = self._built()
         out = self.out
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.exists() and not out.is_dir():
@@ -189,13 +198,13 @@ class _Job:
         tmp.chmod(0o755)  # mkdtemp makes it private; the export is an ordinary folder
         try:
             self.report(0.3, "writing net.py, weights.safetensors, load.py")
-            paths, source = write_bundle(tmp, self.spec, self.state)
+            paths, source = write_bundle(tmp, spec, self.state)
             names = [path.name for path in paths]
             self.report(0.7, "verifying")
             loaded = load_bundle(tmp, source)
             with torch.no_grad():
                 diff = compare(self.reference, named_outputs(loaded(*self.inputs.values()),
-                                                             list(self.model.output_names)), "code")
+                                                             list(model.output_names)), "code")
             _replace_folder(tmp, out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -215,7 +224,7 @@ def _state_dict(weights: CheckpointSource) -> dict[str, torch.Tensor]:
         return reader.state_dict()
 
 
-def _fresh_model(spec: ModelSpec, state: dict[str, torch.Tensor]) -> torch.nn.Module:
+def _fresh_model(spec: ModelSpec, state: dict[str, torch.Tensor]) -> GraphModule:
     model = compile_spec(spec, device="cpu")
     expected = model.state_dict()
     missing = [name for name in expected if name not in state]

@@ -126,7 +126,8 @@ class LiveModel:
             if self._module is None:
                 raise CheckpointError("the model is not built yet: plan the restore again")
             result = apply_plan(self._module, plan, source, freeze=step.freeze, progress=progress)
-            sources = {entry.name: entry.source for entry in result.plan.of_status("restore")}
+            sources = {entry.name: entry.source for entry in result.plan.of_status("restore")
+                       if entry.source is not None}  # (a planned restore always names one)
             for name in result.restored:
                 self._restored[name] = (step.checkpoint, sources.get(name, name))
             self._steps.append(step)

@@ -46,14 +46,15 @@ def apply_plan(model: nn.Module, plan: RestorePlan, source: CheckpointSource, *,
         raise CheckpointError("this restore plan was made for a different model: plan it again")
     mismatches = plan.of_status("mismatch")
     if mismatches and on_mismatch == "fail":
-        listed = "; ".join(f"{m.name}: model {list(m.shape)} vs checkpoint {m.source} {list(m.source_shape)}"
-                           for m in mismatches[:5])
+        listed = "; ".join(f"{m.name}: model {list(m.shape)} vs checkpoint {m.source} "
+                           f"{list(m.source_shape or ())}" for m in mismatches[:5])
         more = f" (and {len(mismatches) - 5} more)" if len(mismatches) > 5 else ""
         raise CheckpointError(f"{len(mismatches)} tensors differ in shape, nothing restored: {listed}{more}")
     todo = plan.of_status("restore")
     values = {}
     with reading(source) as reader:
         for index, entry in enumerate(todo):
+            assert entry.source is not None  # a planned restore names its checkpoint tensor
             values[entry.name] = reader.tensor(entry.source)
             if progress is not None:
                 progress((index + 1) / (2 * len(todo)), f"reading {entry.source}")

@@ -49,9 +49,10 @@ def tensor_stats(name: str, tensor: torch.Tensor, bins: int = 32) -> TensorStats
     inf_count = count - int(finite_mask.sum()) - nan_count
     zero_fraction = float((values == 0).sum()) / count if count else 0.0
     finite = values if nan_count + inf_count == 0 else values[finite_mask]
-    base = dict(name=name, shape=tuple(tensor.shape), dtype=str(tensor.dtype).removeprefix("torch."),
-                nbytes=tensor.element_size() * tensor.numel(), zero_fraction=zero_fraction,
-                nan_count=nan_count, inf_count=inf_count)
+    base: dict[str, Any] = dict(name=name, shape=tuple(tensor.shape),
+                                dtype=str(tensor.dtype).removeprefix("torch."),
+                                nbytes=tensor.element_size() * tensor.numel(), zero_fraction=zero_fraction,
+                                nan_count=nan_count, inf_count=inf_count)
     if finite.numel() == 0:
         return TensorStats(min=None, max=None, mean=None, std=None, histogram=(), edges=(), **base)
     low, high = float(finite.min()), float(finite.max())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import torch
-from torch import nn
 
 from studio.engine.checkpoints.errors import CheckpointError
+from studio.engine.graph_module import GraphModule
 from studio.engine.spec.analysis import analyze
 from studio.engine.spec.model import ModelSpec
 
@@ -38,7 +38,7 @@ def named_outputs(result, names: list[str]) -> Outputs:
     return {name: torch.as_tensor(value) for name, value in zip(names, result, strict=True)}
 
 
-def reference_outputs(model: nn.Module, inputs: dict[str, torch.Tensor]) -> Outputs:
+def reference_outputs(model: GraphModule, inputs: dict[str, torch.Tensor]) -> Outputs:
     with torch.no_grad():
         return named_outputs(model(*inputs.values()), list(model.output_names))
 

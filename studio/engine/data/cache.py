@@ -79,7 +79,7 @@ def load_images(paths: Sequence[str | os.PathLike], shape: Sequence[int], *, res
     if storage == "auto":
         storage = "memory" if nbytes <= _memory_budget() else "disk"
     key = store.key(paths, (channels, height, width), resize, max_pixels) if store is not None else None
-    if key is not None:
+    if store is not None and key is not None:
         start = time.perf_counter()
         entry = store.load(key, (count, channels, height, width), mmap=storage == "disk")
         if entry is not None:
@@ -119,7 +119,7 @@ def load_images(paths: Sequence[str | os.PathLike], shape: Sequence[int], *, res
     if isinstance(images, np.memmap):
         images.flush()
     seconds = time.perf_counter() - start
-    if key is not None:
+    if store is not None and key is not None:
         store.save(key, images, ok, failures, sizes, modes)
     return ImageCache(images, ok, failures, sizes, modes, storage, folder, seconds)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -155,7 +155,8 @@ def prepare_image_data(config: DataConfig, shape: tuple[int, ...] | list[int], *
         split={"mode": split.mode, "fraction": split.fraction, "seed": split.seed}, storage=cache.storage,
         decode_seconds=cache.seconds + (val_cache.seconds if val_cache is not cache else 0.0),
         warnings=tuple(warnings), reused_decode=cache.reused and val_cache.reused)
-    return ImageData(train, val, names, shape, norm, split, report)
+    image_shape = cast(tuple[int, int, int], shape)  # load_images refused any other length
+    return ImageData(train, val, names, image_shape, norm, split, report)
 
 
 def _decode(index: DatasetIndex, shape: tuple[int, ...], config: DataConfig, stage: str,

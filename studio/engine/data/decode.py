@@ -7,8 +7,8 @@ raises :class:`BadImage` with a reason for the data report.
 from __future__ import annotations
 
 import math
+import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -24,7 +24,7 @@ class BadImage(Exception):
     """The file is not a usable image; ``str(exc)`` is the reason."""
 
 
-def decode_image(path: str | Path, channels: int, height: int, width: int, resize: str = "crop",
+def decode_image(path: str | os.PathLike, channels: int, height: int, width: int, resize: str = "crop",
                  max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, tuple[int, int], str]:
     """``(array (C, H, W) uint8, (source width, source height), source mode)`` of the file at ``path``.
 
@@ -39,9 +39,8 @@ def decode_image(path: str | Path, channels: int, height: int, width: int, resiz
             if image.format == "JPEG":
                 image.draft("L" if channels == 1 else "RGB", _needed_size(size, height, width, resize))
             image.load()
-            image = _to_channels(image, channels)
-            image = _resize(image, height, width, resize)
-            array = np.asarray(image, dtype=np.uint8)
+            fitted = _resize(_to_channels(image, channels), height, width, resize)
+            array = np.asarray(fitted, dtype=np.uint8)
     except BadImage:
         raise
     except UnidentifiedImageError:

@@ -60,7 +60,8 @@ def image_shape(index: DatasetIndex, sample: int = SAMPLE) -> tuple[int, int, in
     (else 3, as decoding makes colour images RGB), the most common size. None when none opened."""
     files = index.paths()
     step = max(1, len(files) // sample)
-    modes, sizes = set(), Counter()
+    modes: set[str] = set()
+    sizes: Counter[tuple[int, int]] = Counter()
     for path in files[::step][:sample]:
         try:
             with Image.open(path) as image:  # the header only

@@ -52,6 +52,7 @@ class LabelRule:
     def label_of(self, name: str) -> str | None:
         """The class name for file name ``name`` (flat rules only), or None when the rule does not match."""
         if self.kind == "regex":
+            assert self.pattern is not None  # __post_init__ refuses a regex rule without one
             match = re.search(self.pattern, name)
             return _group(match) if match else None
         if self.pattern:

@@ -78,6 +78,7 @@ def scan_image_folder(root: str | os.PathLike, label_rule: LabelRule | None = No
         if reason is not None:
             skipped.append(SkippedFile(rel, reason))
         else:
+            assert label is not None  # a file without a label has a reason above
             found.append((rel, label))
     if not rule.flat:  # class folders with no file at all
         folders |= {entry.name for entry in os.scandir(root)

@@ -32,7 +32,7 @@ def custom(features: np.ndarray, directions: Sequence[np.ndarray], *,
     removed (Gram-Schmidt), so the axes are independent.
     """
     x = check_features(features, len(directions))
-    basis = []
+    basis: list[np.ndarray] = []
     for index, direction in enumerate(directions):
         vector = np.asarray(direction, dtype=np.float64).reshape(-1)
         if len(vector) != x.shape[1]:

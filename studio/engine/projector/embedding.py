@@ -56,7 +56,7 @@ class Embedding:
             object.__setattr__(self, "predictions", _column(self.predictions, n, "predictions", np.int64))
         if self.confidence is not None:
             object.__setattr__(self, "confidence", _column(self.confidence, n, "confidence", np.float32))
-        columns = {}
+        columns: dict[str, Column] = {}
         for name, values in self.metadata.items():
             if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
                 columns[str(name)] = _column(values, n, name, values.dtype)
@@ -74,22 +74,28 @@ class Embedding:
         return self.features.shape[1]
 
     @property
+    def _labels(self) -> np.ndarray:
+        assert self.labels is not None  # __post_init__ fills -1 for None
+        return self.labels
+
+    @property
     def correct(self) -> np.ndarray | None:
         """Whether each prediction equals the (known) label; None without predictions."""
         if self.predictions is None:
             return None
-        return (self.predictions == self.labels) & (self.labels >= 0)
+        return (self.predictions == self._labels) & (self._labels >= 0)
 
     def label_names(self) -> list[str]:
         """The class name of each point's label."""
-        return [self._name(i) for i in self.labels]
+        return [self._name(i) for i in self._labels]
 
     def columns(self) -> dict[str, list[str]]:
         """Every per-point column as text, in display order (label, prediction, ..., extras)."""
         cols: dict[str, list[str]] = {"label": self.label_names()}
-        if self.predictions is not None:
+        correct = self.correct
+        if self.predictions is not None and correct is not None:  # both None or neither
             cols["prediction"] = [self._name(i) for i in self.predictions]
-            cols["correct"] = ["yes" if c else "no" for c in self.correct]
+            cols["correct"] = ["yes" if c else "no" for c in correct]
         if self.confidence is not None:
             cols["confidence"] = [f"{c:.4f}" for c in self.confidence]
         if self.paths:
@@ -102,7 +108,7 @@ class Embedding:
         """The same embedding restricted to ``indices`` (in that order)."""
         idx = np.asarray(indices, dtype=np.int64)
         return Embedding(
-            self.features[idx], self.labels[idx], self.class_names,
+            self.features[idx], self._labels[idx], self.class_names,
             tuple(self.paths[i] for i in idx) if self.paths else (),
             None if self.predictions is None else self.predictions[idx],
             None if self.confidence is None else self.confidence[idx],
@@ -118,17 +124,17 @@ class Embedding:
     # ---- files ----------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write ``path`` (.npz) and its ``.json`` sidecar atomically; returns the .npz path."""
-        arrays = {"features": self.features, "labels": self.labels}
+        arrays = {"features": self.features, "labels": self._labels}
         if self.predictions is not None:
             arrays["predictions"] = self.predictions
         if self.confidence is not None:
             arrays["confidence"] = self.confidence
-        numeric = [k for k, v in self.metadata.items() if isinstance(v, np.ndarray)]
-        arrays.update({f"meta_{i}": self.metadata[k] for i, k in enumerate(numeric)})
+        numeric = {k: v for k, v in self.metadata.items() if isinstance(v, np.ndarray)}
+        arrays.update({f"meta_{i}": v for i, v in enumerate(numeric.values())})
         return save_bundle(path, arrays, {
             "format": FORMAT, "points": len(self), "dim": self.dim, "layer": self.layer,
             "class_names": list(self.class_names), "paths": list(self.paths),
-            "columns": list(self.metadata), "numeric_columns": numeric,
+            "columns": list(self.metadata), "numeric_columns": list(numeric),
             "text_columns": {k: list(v) for k, v in self.metadata.items() if not isinstance(v, np.ndarray)},
             "info": self.info,
         })

@@ -22,7 +22,7 @@ def save_bundle(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str,
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, **arrays)  # type: ignore[arg-type]  # stub: a key could be allow_pickle
 
     atomic_write(path, write)
     atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=1))

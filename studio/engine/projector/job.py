@@ -101,14 +101,15 @@ def run_embed_job(job: EmbedJob, progress: Progress | None = None,
         out.mkdir(parents=True, exist_ok=True)
         summaries, projections = [], []
         for emb in embeddings.values():
-            summary, projection = _layer(job, out, emb, report, should_stop)
-            summaries.append(summary)
+            layer_summary, projection = _layer(job, out, emb, report, should_stop)
+            summaries.append(layer_summary)
             if projection is not None:
                 projections.append(projection)
         first = next(iter(embeddings.values()))
         sprites = export = None
         with sprite_pixels(source, job.sprite_size) as images:
             if images is not None:
+                assert job.sprite_size is not None  # sprite_pixels yields images only for a size
                 atlas = build_atlas(images, job.sprite_size, progress=lambda d, t: report("sprites", d, t),
                                     should_stop=should_stop)
                 sprites = str(atlas.save(out))
@@ -118,6 +119,7 @@ def run_embed_job(job: EmbedJob, progress: Progress | None = None,
                                             cell=job.sprite_size or 32, projections=projections)
                 report("tensorboard", 1, 1)
         correct = first.correct
+        assert source.checkpoint is not None  # open_source always reads a checkpoint
         summary = EmbedSummary(str(out), str(source.checkpoint.path), source.source, len(first),
                                None if correct is None else float(correct.mean()), tuple(summaries),
                                sprites, export, tuple(source.data.report.warnings))
@@ -132,13 +134,14 @@ def _layer(job: EmbedJob, out: Path, emb: Embedding, report: Progress,
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in emb.layer)
     path = emb.save(out / stem)
     agreement = None
+    assert emb.labels is not None  # an Embedding fills -1 for unknown labels
     if (emb.labels >= 0).sum() > job.neighbours:
         index = NeighbourIndex(emb.features, job.metric)
         agreement = label_agreement(index, emb.labels, job.neighbours, sample=AGREEMENT_SAMPLE, seed=job.seed)
     if job.method == "none":
         return LayerSummary(emb.layer, emb.dim, str(path), agreement=agreement), None
     stage = f"{job.method} {emb.layer}"
-    options = {"perplexity": job.perplexity} if job.method == "tsne" else {}
+    options: dict[str, Any] = {"perplexity": job.perplexity} if job.method == "tsne" else {}
     if job.method == "tsne":
         options["on_layout"] = lambda p: report(stage, p.iteration, p.total_iterations)
     projection = project(emb.features, job.method, job.dims, seed=job.seed, should_stop=should_stop,

@@ -54,16 +54,16 @@ def load_points(request: ProjectionRequest, checkpoint: str | None, live: LiveSn
                      progress.done / max(progress.total, 1)))
 
     report(Stage(f"Loading the {what}model and images", None))
-    if checkpoint is None and live is None:
+    if checkpoint is not None:
+        source = open_source(checkpoint, request.data or None, progress=reading)
+    elif live is None:
         raise StudioError("no live model is available: choose a checkpoint")
-    if checkpoint is None and request.data:
+    elif request.data:
         source = open_folder(live.spec, live.module, request.data, progress=reading)
-    elif checkpoint is None and not request.run_dir:
+    elif not request.run_dir:
         raise StudioError("the live model has no run: choose a folder of images to project")
-    else:  # a checkpoint; or the live model on the run's validation split (read as the run reads it)
-        source = open_source(checkpoint or request.run_dir, request.data or None, progress=reading)
-        if checkpoint is None:
-            source = with_model(source, live.spec, live.module)
+    else:  # the live model on the run's validation split (read as the run reads it)
+        source = with_model(open_source(request.run_dir, progress=reading), live.spec, live.module)
     try:
         embedding = embed_source(source, [request.layer], progress=extracting,
                                  should_stop=should_stop)[request.layer]

@@ -54,6 +54,7 @@ def run_projection(request: ProjectionRequest, report: Report, should_stop: Stop
     if reuse is None:
         snapshot = live() if live is not None and request.checkpoint is None else None
         embedding, atlas = load_points(request, request.checkpoint, snapshot, report, should_stop)
+        assert atlas is not None  # load_points makes thumbnails unless told not to
         compare = None
         if request.compare:
             compare, _ = load_points(request, request.compare, snapshot, report, should_stop, "comparison ",
@@ -105,13 +106,15 @@ def _stages_only(report: Report) -> Report:
 def _direction(embedding: Embedding, choice: MethodChoice, start: str, end: str,
                search: SearchIndex | None) -> np.ndarray:
     """Mean of the ``end`` points minus mean of the ``start`` points (classes or search queries)."""
-    ends = []
+    ends: list[np.ndarray] = []
     for name in (start, end):
         if choice.axis_kind == "classes":
             if name not in embedding.class_names:
                 raise StudioError(f"'{name}' is not a class (classes: {', '.join(embedding.class_names)})")
+            assert embedding.labels is not None  # an Embedding fills -1 for unknown labels
             ends.append(embedding.labels == embedding.class_names.index(name))
         else:
+            assert search is not None  # make_projection indexes the points for search axes
             matches = search.find(name)
             if len(matches) == 0:
                 raise StudioError(f"the search '{name}' matches no point")

@@ -76,7 +76,10 @@ class EmbedSource:
     @property
     def title(self) -> str:
         """What the model is: ``name``, else the checkpoint file."""
-        return self.name or str(self.checkpoint.path)
+        if self.name:
+            return self.name
+        assert self.checkpoint is not None  # a model without a checkpoint has a name
+        return str(self.checkpoint.path)
 
     @property
     def images(self) -> RowView:
@@ -200,13 +203,15 @@ def _loaded_checkpoint(target) -> tuple[CheckpointInfo, Path | None, ModelSpec |
     images takes a while, and a live run prunes its old checkpoints): one that vanishes while read is
     replaced by the run's new pick."""
     attempts = 5 if not isinstance(target, CheckpointInfo) and Path(target).is_dir() else 1
-    for attempt in range(attempts):
+    attempt = 1
+    while True:
         store, info, run_dir = _checkpoint(target)
         try:
             return info, run_dir, store.load_spec(info), store.load_weights(info)
         except CheckpointVanished:
-            if attempt == attempts - 1:
+            if attempt == attempts:
                 raise
+            attempt += 1
 
 
 def _checkpoint(target) -> tuple[CheckpointStore, CheckpointInfo, Path | None]:

@@ -92,7 +92,8 @@ def export_tensorboard(embeddings: Embedding | Sequence[Embedding], directory: s
         side = math.ceil(math.sqrt(len(thumbs)))
         save_png(directory / SPRITE, grid(thumbs, side, side))
         sprite = (SPRITE, cell)
-    entries, names = [], []
+    entries: list[str] = []
+    names: list[str] = []
     tensors = [(e.layer or f"embedding_{i + 1}", e.features[chosen]) for i, e in enumerate(items)]
     tensors += [(f"{p.method} {p.dims}d", p.coords[chosen]) for p in projections]
     for name, matrix in tensors:

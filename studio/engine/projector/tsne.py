@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def tsne(features: np.ndarray, dims: int = 2, *, perplexity: float = 30.0, itera
               "negative_gradient_method": gradient}
     total = early_iterations + iterations
     stop = should_stop or (lambda: False)
-    state = {"offset": 0, "last": None}
+    state: dict[str, Any] = {"offset": 0, "last": None}  # the phase's first iteration, the last layout
 
     def report(iteration: int, error: float | None, coords: np.ndarray, complete: bool = False) -> Projection:
         layout = Projection(np.array(coords, dtype=np.float32), "tsne", seed, params, iteration=iteration,

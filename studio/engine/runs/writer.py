@@ -77,23 +77,29 @@ class _AppendFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+
+    def _open_fd(self) -> int:
+        if self._fd is None:
+            raise ValueError(f"{self.path} is closed")
+        return self._fd
 
     def append(self, data: bytes) -> None:
-        size = os.fstat(self._fd).st_size
+        fd = self._open_fd()
+        size = os.fstat(fd).st_size
         view = memoryview(data)
         try:
             while view:
-                view = view[os.write(self._fd, view):]
+                view = view[os.write(fd, view):]
         except OSError as exc:
             with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, size)  # no half record for followers (or for the next append)
+                os.ftruncate(fd, size)  # no half record for followers (or for the next append)
             raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
 
     def end_torn_line(self) -> None:
         """A writer killed mid-append may have left half a record: end its line, so the records
         appended now are not glued to it (and lost to readers)."""
-        size = os.fstat(self._fd).st_size
+        size = os.fstat(self._open_fd()).st_size
         if size:
             with open(self.path, "rb") as handle:
                 handle.seek(size - 1)

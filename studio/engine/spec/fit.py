@@ -48,6 +48,8 @@ def width_fix(graph: Graph, infos: dict[str, NodeInfo], output: str, width: int)
     channels). None when no plain argument decides it (a repeated, stacked, shared or block layer)."""
     node_id = graph.inputs_of(output).get("x")
     for _ in range(len(graph.nodes)):
+        if node_id is None:
+            return None
         node, info = graph.nodes.get(node_id), infos.get(node_id)
         if node is None or info is None or info.output_shape is None:
             return None

@@ -56,7 +56,7 @@ def group_ops(spec: ModelSpec, node_ids: list[str] | set[str], name: str,
         raise SpecError("the selection takes no input from the rest of the graph; a block needs one")
     last = _output_of(graph, inside, outgoing)
     body = Graph()
-    input_ids = {}
+    input_ids: dict[str, str] = {}
     for index, src in enumerate(sources, start=1):
         input_ids[src] = fresh_copy_id("x" if len(sources) == 1 else f"x{index}",
                                        set(inside) | set(input_ids.values()))

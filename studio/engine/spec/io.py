@@ -63,7 +63,7 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
     return data
 
 
-def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
+def spec_from_dict(data: Any) -> ModelSpec:
     """Build a spec from a JSON document (migrating older formats). Every name is checked here
     (:func:`studio.engine.spec.model.check_id`), so nothing a file says reaches a module or generated
     code unchecked; a problem is one located SpecError."""

@@ -178,7 +178,8 @@ class TrainConfig:
         """A copy with top-level fields changed; ``data``/``optimizer`` accept dicts of changes too."""
         for key, value in list(changes.items()):
             current = getattr(self, key)
-            if isinstance(value, dict) and dataclasses.is_dataclass(current):
+            is_config = dataclasses.is_dataclass(current) and not isinstance(current, type)
+            if isinstance(value, dict) and is_config:
                 changes[key] = dataclasses.replace(current, **value)
         return dataclasses.replace(self, **changes)
 

@@ -60,7 +60,7 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
         raise ConfigError(f"{where} must not be null")
     for option in options:
         origin = typing.get_origin(option) or option
-        if dataclasses.is_dataclass(origin):
+        if isinstance(origin, type) and dataclasses.is_dataclass(origin):
             if hasattr(origin, "from_value"):
                 return origin.from_value(value)
             return from_plain(origin, value, where)

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from studio.engine.errors import StudioError
+from studio.engine.graph_module import GraphModule
 from studio.engine.training.config import LossConfig
 from studio.engine.training.fields import ConfigError
 
@@ -99,7 +100,7 @@ class LossSet:
         self.regularized = regularized
 
     def __call__(self, outputs: torch.Tensor | dict[str, torch.Tensor], labels: torch.Tensor,
-                 model: torch.nn.Module | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                 model: GraphModule | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if not isinstance(outputs, dict):
             outputs = {self.heads[0].output: outputs}
         parts: dict[str, torch.Tensor] = {}
@@ -115,6 +116,7 @@ class LossSet:
             parts[head.name] = value
             weighted = value * head.config.weight
             total = weighted if total is None else total + weighted
+        assert total is not None  # bind_losses gives every model (it has an output) a head
         if self.regularized and model is not None:
             parts["regularization"] = model.regularization_loss()
             total = total + parts["regularization"]

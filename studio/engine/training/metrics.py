@@ -24,6 +24,9 @@ class RelativeError(Metric):
     fraction of those below ``threshold`` (TF-Slim's mean_relative_error / percentage_below)."""
 
     full_state_update = False
+    total: torch.Tensor  # states made by add_state
+    below: torch.Tensor
+    count: torch.Tensor
 
     def __init__(self, threshold: float = 0.1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -47,7 +50,7 @@ class ClassificationMetrics:
 
     def __init__(self, num_classes: int, device: torch.device | str = "cpu", top_k: int = 5) -> None:
         n = num_classes
-        metrics: dict[str, Metric] = {
+        metrics: dict[str, Metric | MetricCollection] = {
             "accuracy": MulticlassAccuracy(n, average="micro"),
             "precision": MulticlassPrecision(n, average="macro"),
             "recall": MulticlassRecall(n, average="macro"),

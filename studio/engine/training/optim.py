@@ -20,7 +20,7 @@ def build_optimizer(params: Iterable[torch.nn.Parameter], config: OptimizerConfi
         return torch.optim.RMSprop(params, lr=config.lr, alpha=config.alpha, eps=config.eps,
                                    momentum=config.momentum, weight_decay=config.weight_decay)
     kind = torch.optim.Adam if config.name == "adam" else torch.optim.AdamW
-    return kind(params, lr=config.lr, betas=tuple(config.betas[:2]), eps=config.eps,
+    return kind(params, lr=config.lr, betas=(config.betas[0], config.betas[1]), eps=config.eps,
                 weight_decay=config.weight_decay)
 
 

@@ -82,6 +82,7 @@ def predict_run(target: str | os.PathLike | CheckpointInfo, data_root: str | os.
         loader = BatchLoader(source.subset, batch_size, source.device, source.normalization, shuffle=False,
                              pad=False)
         predicted, confidence = _infer(source.model, loader, source.output)
+        assert source.checkpoint is not None  # open_source always reads a checkpoint
         return Predictions(str(source.checkpoint.path), source.checkpoint.step, source.source,
                            source.class_names, source.paths, source.labels.copy(), predicted, confidence)
     finally:
@@ -89,7 +90,7 @@ def predict_run(target: str | os.PathLike | CheckpointInfo, data_root: str | os.
 
 
 @torch.inference_mode()
-def _infer(model: torch.nn.Module, loader: BatchLoader, output: str) -> tuple[np.ndarray, np.ndarray]:
+def _infer(model: torch.nn.Module, loader: BatchLoader, output: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Predicted class and its probability for every image of the loader's subset, in subset order."""
     model.eval()
     count = len(loader.subset)

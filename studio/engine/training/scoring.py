@@ -100,13 +100,15 @@ def evaluate_checkpoint(target: str | os.PathLike | CheckpointInfo, data_root: s
     attempts = RETRIES if not isinstance(target, CheckpointInfo) and Path(target).is_dir() else 1
     scorer, info = None, None
     try:
-        for attempt in range(attempts):
+        attempt = 1
+        while True:
             try:
                 scorer = scorer or CheckpointScorer(target, data_root, **options)
                 return scorer.score(info)
             except CheckpointVanished:
-                if attempt == attempts - 1:
+                if attempt == attempts:
                     raise
+                attempt += 1
                 info = locate_checkpoint(target)[1] if scorer is not None else None
     finally:
         if scorer is not None:

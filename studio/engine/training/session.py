@@ -27,6 +27,7 @@ from studio.engine.data import (
 from studio.engine.data.augment import ignored_for_channels
 from studio.engine.data.facts import data_facts
 from studio.engine.errors import SpecError, StudioError
+from studio.engine.graph_module import GraphModule
 from studio.engine.runs import RunWriter, layout
 from studio.engine.runs.locate import locate_checkpoint
 from studio.engine.runs.lock import RunLock
@@ -56,7 +57,7 @@ class Session:
     ctx: DistContext
     setup: DeviceSetup
     data: ImageData
-    model: torch.nn.Module  # the GraphModule (what checkpoints save)
+    model: GraphModule  # what checkpoints save
     train_model: torch.nn.Module  # the same, wrapped in DDP when distributed
     heads: list[Head]
     loss_set: LossSet
@@ -106,7 +107,8 @@ def input_shape_of(spec: ModelSpec) -> tuple[int, int, int]:
     if not isinstance(shape, list | tuple) or len(shape) != 3:
         raise SpecError(f"input '{inputs[0].id}' must declare an image shape [channels, height, width], "
                         f"not {shape!r}")
-    return tuple(int(v) for v in shape)
+    channels, height, width = shape
+    return int(channels), int(height), int(width)
 
 
 def fit_to_data(spec: ModelSpec, config: TrainConfig,

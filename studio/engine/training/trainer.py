@@ -129,8 +129,9 @@ class Trainer:
             self._fail(str(exc))
             return False
         except Exception as exc:  # a bug, not a user mistake: report it with its type
-            if no_room(exc):
-                self._fail(f"{write_failure(os_error_of(exc))}: the run could not start. Free some space "
+            error = os_error_of(exc)
+            if error is not None and no_room(error):
+                self._fail(f"{write_failure(error)}: the run could not start. Free some space "
                            "and start it again")
             else:
                 self._fail(f"internal error while preparing: {type(exc).__name__}: {exc}",
@@ -148,8 +149,9 @@ class Trainer:
         if self.result is not None:  # already ran (or failed to prepare)
             return self.result
         if self.session is None and not self.prepare():
-            return self.result
+            return self._ended()
         s = self.session
+        assert s is not None  # prepare() built it
         try:
             self._train(s)
         except _Failure as exc:
@@ -164,13 +166,18 @@ class Trainer:
         except StudioError as exc:
             self._fail(str(exc))
         except Exception as exc:
-            if no_room(exc):
-                self._no_room(s, os_error_of(exc))
+            error = os_error_of(exc)
+            if error is not None and no_room(error):
+                self._no_room(s, error)
             else:
                 self._fail(f"internal error: {type(exc).__name__}: {exc}", traceback.format_exc())
         finally:
             s.close(discard=self.result is not None and self.result.status == "failed"
                     and self.step == 0 and s.resume_state is None and self.last_checkpoint is None)
+        return self._ended()
+
+    def _ended(self) -> TrainResult:
+        assert self.result is not None  # _finish or _fail recorded how the run ended
         return self.result
 
     # ------------------------------------------------------------------------------- the loop
@@ -295,6 +302,7 @@ class Trainer:
                                   "images_per_s": round(rate, 1), "time": time.time()})
 
     def _evaluate(self, s: Session, step: int) -> None:
+        assert s.evaluator is not None and s.val_loader is not None  # made together, from validation data
         scalars, details = s.evaluator.evaluate(s.model, s.val_loader)
         best = s.store.best_metric if s.store is not None else None
         if best is not None and best not in scalars and not self.metrics:
@@ -346,6 +354,7 @@ class Trainer:
         self._status(s, step=step, last_checkpoint=self.last_checkpoint, best_checkpoint=self.best_checkpoint)
 
     def _log_images(self, s: Session) -> None:
+        assert s.tensorboard is not None  # called only when logging to TensorBoard
         x, _ = s.train_loader.assemble(s.train_loader.epoch_positions(0)[:16], 0)
         s.tensorboard.images("train/batch", 0, x.float() * s.train_loader.std + s.train_loader.mean)
 
