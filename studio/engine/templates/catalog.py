@@ -2,4 +2,4 @@
 # isort: skip_file
 
 from studio.engine.templates import small  # noqa: F401  (small_cnn, mlp)
-from studio.engine.templates import lenet, alexnet, vgg, resnet, xception  # noqa: F401
+from studio.engine.templates import lenet, alexnet, vgg, resnet, xception, mobilenet  # noqa: F401
