@@ -8,12 +8,10 @@ Plugged into the main window through :func:`create_panel` (see :mod:`studio.ui.p
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -26,19 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.errors import StudioError
-from studio.engine.runs import RunReader, new_run_dir
 from studio.engine.training import (
-    CheckpointEvent,
-    DataReportEvent,
-    EvalEvent,
-    FailedEvent,
-    FinishedEvent,
-    ProgressEvent,
-    StepEvent,
     TrainConfig,
-    WarningEvent,
 )
-from studio.engine.training.fields import to_plain
 from studio.engine.training.session import input_shape_of
 from studio.ui.editing import GraphEditor
 from studio.ui.panels import Panel
@@ -49,19 +37,18 @@ from studio.ui.training.buffers import RunCurves
 from studio.ui.training.curves import CurvesView
 from studio.ui.training.data_facts import DataFactsWatch
 from studio.ui.training.data_page import DataPage
-from studio.ui.training.messages import MessageBar, advise, is_bug
+from studio.ui.training.messages import MessageBar, advise
 from studio.ui.training.model_check import ModelCheck
 from studio.ui.training.progress_view import ProgressView
-from studio.ui.training.records import add_record, event_record
+from studio.ui.training.records import add_record
 from studio.ui.training.results_view import ResultsView
-from studio.ui.training.resume import resume_setup
 from studio.ui.training.run_control import TrainingRun
+from studio.ui.training.run_controller import STOP_WAIT_SECONDS, RunController
 from studio.ui.training.runs_list import RunsList
 from studio.ui.training.runs_pane import RunsPane
-from studio.ui.training.settings_form import SettingsForm, gui_threads
+from studio.ui.training.settings_form import SettingsForm
 from studio.ui.workers import JobFailure
 
-STOP_WAIT_SECONDS = 300.0
 RUNS_WIDTH = 330  # the least width of the runs list: a run name reads "small_cnn-2026…-195910"
 
 
@@ -74,7 +61,7 @@ class TrainingPanel(QWidget, Panel):
     def __init__(self, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.run: TrainingRun | None = None
+        self.controller = RunController(self)
         self._loading = False
         self._project = None  # the project shown (a new one is loaded when the document replaces it)
         self.messages = MessageBar()
@@ -256,66 +243,29 @@ class TrainingPanel(QWidget, Panel):
                                      "the model as it was when Train was pressed (saved in its run folder).")
             self.stale_label.show()
 
-    # ---- training --------------------------------------------------------------------------------
+    # ---- training (studio.ui.training.run_controller) --------------------------------------------
+    @property
+    def run(self) -> TrainingRun | None:
+        """The last run started here (None before)."""
+        return self.controller.run
+
     def train(self, resume_from: Path | None = None) -> TrainingRun | None:
         """Start training the canvas model (or resume run ``resume_from``); None with a message when
         the settings cannot be used."""
-        if self.run is not None and self.run.active:
-            return self.run
-        self.messages.clear()
-        if resume_from is None and self.model_check.blocked:  # (the button is disabled: scripts too)
-            self.messages.show_advice(advise(self.model_check.problem.message))
-            return None
-        try:
-            if resume_from is None:
-                config, spec = self.config(), self.document.spec.copy()
-                run_dir = new_run_dir(self.document.runs_folder(create=True), spec.name or "run")
-            else:
-                config, spec = resume_setup(resume_from, self.ask_more_epochs)
-                run_dir = resume_from
-        except StudioError as exc:
-            self.messages.show_advice(advise(str(exc), exc))
-            return None
-        if config is None:
-            return None
-        changed = ps.store_config(self.document.project, config) if resume_from is None else False
-        if ps.remember_run(self.document.project, self.document.path, run_dir) or changed:
-            self.document.mark_modified()
-        if not config.threads:
-            config = config.replace(threads=gui_threads())
-        self.run = TrainingRun(spec, config, run_dir, resume=resume_from, parent=self)
-        self.run.sigEvents.connect(self._on_events)
-        self.run.sigState.connect(self._set_state)
-        self.run.sigEnded.connect(self._on_ended)
-        watched = self.runs.follow(run_dir, live=True)
-        self.runs.busy_runs.add(watched.path)
-        if resume_from is None:
-            watched.curves.clear()
-        else:  # steps after the checkpoint it goes on from are trained (and reported) again
-            watched.curves.truncate(max(info.step for info in RunReader(run_dir).checkpoints()))
-        self.runs_list.select([watched.path])
-        self.results.set_run(watched.path)
-        self.stale_label.hide()
-        self.progress.idle("preparing…")
-        self.tabs.setCurrentWidget(self.curves)
-        self.run.start()
-        return self.run
+        return self.controller.train(resume_from)
 
     def pause(self) -> None:
-        if self.run is not None:
-            self.run.pause()
+        self.controller.pause()
 
     def resume(self) -> None:
-        if self.run is not None:
-            self.run.resume()
+        self.controller.resume()
 
     def stop(self) -> None:
-        if self.run is not None:
-            self.run.stop()
+        self.controller.stop()
 
     def resume_run(self, path: Path) -> TrainingRun | None:
         """Go on training run ``path`` from its latest checkpoint."""
-        return self.train(resume_from=Path(path))
+        return self.controller.resume_run(path)
 
     def _set_state(self, state: str) -> None:
         active = state in ("preparing", "running", "paused", "stopping")
@@ -327,75 +277,6 @@ class TrainingPanel(QWidget, Panel):
         self.state_label.setText(state if state != "idle" else "")
         if state == "paused":
             self.progress.paused()
-
-    def _on_events(self, events: list) -> None:
-        watched = self.runs.watcher.get(self.run.run_dir)
-        last_step = None
-        for event in events:
-            record = event_record(event)
-            if record is not None:
-                watched.apply(record)
-            if isinstance(event, StepEvent):
-                last_step = event
-            elif isinstance(event, ProgressEvent):
-                self.progress.preparing(event.stage, event.done, event.total)
-            elif isinstance(event, DataReportEvent):
-                watched.report = event.report
-                self.data_page.show_run_report(watched, to_plain(self.run.config.data))
-            elif isinstance(event, EvalEvent):
-                self.results.show_metrics(watched.class_names, event.metrics, event.details,
-                                          f"{watched.name}: validation at step {event.step:,}")
-            elif isinstance(event, CheckpointEvent):
-                best = " (best so far)" if event.is_best else ""
-                self.state_label.setText(f"checkpoint at step {event.step:,}{best}")
-            elif isinstance(event, WarningEvent):
-                self.messages.show_warning(event.message)
-            elif isinstance(event, FailedEvent):
-                self.messages.show_advice(advise(event.reason, user_error=not is_bug(event.reason)))
-            elif isinstance(event, FinishedEvent):
-                self._finished(event)
-        if last_step is not None:
-            epochs = None if self.run.config.steps else self.run.config.epochs
-            self.progress.stepped(last_step.step, last_step.epoch, self.run.total_steps, epochs,
-                                  last_step.images_per_s)
-            if self.run.state == "paused":
-                self.progress.paused()
-        self.runs_list.update_run(watched)
-        self.curves.schedule_redraw()
-
-    def _finished(self, event: FinishedEvent) -> None:
-        accuracy = event.metrics.get("val/accuracy")
-        summary = f"Training {event.reason} at step {event.step:,} in {event.seconds:.0f} s"
-        if accuracy is not None:  # two numbers that differ say which is which
-            summary += f": final validation accuracy {accuracy:.1%}"
-            best = self.runs.watcher.get(self.run.run_dir).best_at()
-            if best is not None and f"{best[1]:.1%}" != f"{accuracy:.1%}":
-                summary += f", best {best[1]:.1%} at step {best[0]:,}"
-        self.messages.show_info(summary)
-        self.progress.setFormat(summary)
-        self.state_label.clear()  # ("checkpoint at step N (best so far)" was news while it trained)
-
-    def _on_ended(self, result) -> None:
-        run_dir = self.run.run_dir
-        self.runs.watcher.end_live(run_dir)
-        self.runs.busy_runs.discard(run_dir.resolve())
-        evaluated = self.runs.watcher.get(run_dir).last_eval is not None
-        moved = self.document.run_ended(run_dir).get(run_dir.resolve())  # saved while it trained
-        if moved is not None:
-            run_dir = self.run.run_dir = moved
-            if not isinstance(result, JobFailure):
-                result = dataclasses.replace(result, run_dir=str(moved))
-        if self.run.trainer.resume_from is None and not run_dir.exists():  # failed before step 1: no run
-            self.runs.watcher.remove(run_dir)  # (the runs list drops it)
-            if ps.forget_run(self.document.project, self.document.path, run_dir):
-                self.document.mark_modified()
-        self.runs.watcher.poll(everything=True)
-        if isinstance(result, JobFailure):
-            self._show_failure(result)
-        elif result.status == "finished" and evaluated:
-            self.results.predict(run_dir)
-        self.sigRunEnded.emit(result)
-        self.document.sigRunEnded.emit(result)  # (the other panels hear it from the document)
 
     def _show_failure(self, failure: JobFailure) -> None:
         self.messages.show_advice(advise(failure.message, failure.exception, failure.user_error,
@@ -483,11 +364,7 @@ class TrainingPanel(QWidget, Panel):
             return True
         if not self.ask_stop_on_close():
             return False
-        self.run.stop()
-        self.progress.idle("stopping: saving a checkpoint…")
-        deadline = time.monotonic() + STOP_WAIT_SECONDS
-        while not self.run.wait(0.05) and time.monotonic() < deadline:
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)  # keep painting
+        self.controller.stop_and_wait()
         return True
 
     # ---- dialogs (tests replace these) -----------------------------------------------------------
