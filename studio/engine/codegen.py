@@ -55,6 +55,16 @@ CUSTOM_ARGS = {
     custom.InPlaneConv2d: lambda m: dict(kernel_size=tuple(m.weight.shape[2:]), stride=m.stride,
                                          padding=m.padding, bias=m.bias is not None),
     custom.BiasAdd: lambda m: dict(channels=m.bias.numel(), spatial_dims=len(m.view) - 2),
+    custom.SqueezeExcitation: lambda m: dict(
+        input_channels=m.fc1.in_channels, squeeze_channels=m.fc1.out_channels,
+        activation=type(m.activation).__name__.lower(),
+        scale_activation=type(m.scale_activation).__name__.lower()),
+    custom.PatchEmbedding: lambda m: dict(
+        in_channels=m.conv_proj.in_channels, embed_dim=m.conv_proj.out_channels,
+        patch_size=m.conv_proj.kernel_size, bias=m.conv_proj.bias is not None),
+    custom.ClassToken: lambda m: dict(dim=m.class_token.shape[-1]),
+    custom.PositionEmbedding: lambda m: dict(num_tokens=m.pos_embedding.shape[1],
+                                             dim=m.pos_embedding.shape[2]),
 }
 
 

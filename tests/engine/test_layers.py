@@ -19,9 +19,16 @@ SAMPLE_INPUTS = {
     "sigmoid": [4, 3], "tanh": [4, 3], "leaky_relu": [4, 3], "elu": [4, 3], "softmax": [7],
     "add": [4, 3, 3], "multiply": [4, 3, 3], "concat": [4, 3, 3], "flatten": [2, 3, 4],
     "reshape": [2, 3], "one_hot_encoding": [5], "dropout": [8],
+    "layer_norm": [5, 6], "group_norm": [32, 3, 3], "silu": [4, 3], "hardswish": [4, 3],
+    "hardsigmoid": [4, 3], "prelu": [4, 3], "identity": [4, 3], "squeeze_excitation": [8, 5, 4],
+    "stochastic_depth": [4, 3], "upsample": [3, 4, 5], "pad": [3, 4, 5], "permute": [2, 3, 4],
+    "transpose": [3, 4], "channel_shuffle": [6, 2, 3], "select": [5, 4], "adaptive_max_pool2d": [3, 8, 7],
+    "multi_head_attention": [5, 16], "patch_embedding": [3, 8, 12], "class_token": [5, 6],
+    "position_embedding": [5, 6], "dropout2d": [4, 3, 3],
 }
 NOT_STANDALONE = {"input", "output", "block"}
-ARG_OVERRIDES = {"reshape": {"shape": [3, 2]}, "one_hot_encoding": {"num_classes": 4}}
+ARG_OVERRIDES = {"reshape": {"shape": [3, 2]}, "one_hot_encoding": {"num_classes": 4},
+                 "patch_embedding": {"embed_dim": 8, "patch_size": 4}}
 
 
 def single_layer_spec(layer_name):

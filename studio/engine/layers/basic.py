@@ -9,7 +9,7 @@ from torch import nn
 from studio.engine.errors import ShapeError
 from studio.engine.layers import modules
 from studio.engine.layers.common import ACTIVATION, ACTIVATIONS, BIAS, WEIGHT_PARAMS, apply_init
-from studio.engine.layers.registry import Builder, LayerType, Param, register
+from studio.engine.layers.registry import Builder, LayerType, Param, register, require_rank
 
 # ---- input / output -------------------------------------------------------------------------------
 
@@ -126,10 +126,47 @@ def _activation_builder(name: str) -> Builder:
     return lambda args, inputs: make()
 
 
-for _name in ("relu", "relu6", "gelu", "sigmoid", "tanh"):
-    register(LayerType(
-        name=_name, category="Activation", help=f"{_name} activation, element-wise.", shape=_same_shape,
-        build=_activation_builder(_name)))
+ACTIVATION_HELP = {
+    "relu": "relu activation, element-wise.", "relu6": "relu6 activation, element-wise.",
+    "sigmoid": "sigmoid activation, element-wise.", "tanh": "tanh activation, element-wise.",
+    "silu": "SiLU (swish): x * sigmoid(x), element-wise (nn.SiLU; EfficientNet).",
+    "hardswish": "Hard swish: x * relu6(x + 3) / 6, element-wise (nn.Hardswish; MobileNetV3).",
+    "hardsigmoid": "Hard sigmoid: relu6(x + 3) / 6, element-wise (nn.Hardsigmoid; MobileNetV3's "
+                   "squeeze-and-excitation gate).",
+}
+for _name, _help in ACTIVATION_HELP.items():
+    register(LayerType(name=_name, category="Activation", help=_help, shape=_same_shape,
+                       build=_activation_builder(_name)))
+
+register(LayerType(
+    name="gelu", category="Activation",
+    help="Gaussian error linear unit, element-wise (nn.GELU); approximate 'tanh' is its tanh form.",
+    params=(Param("approximate", "choice", "none", "'none': the exact erf form; 'tanh': the tanh "
+                  "approximation.", choices=("none", "tanh")),),
+    shape=_same_shape, build=lambda args, inputs: nn.GELU(approximate=args["approximate"])))
+
+
+def _prelu_shape(args, inputs):
+    if args["per_channel"] and not inputs["x"]:
+        raise ShapeError("prelu with a slope per channel needs a channel dimension")
+    return inputs["x"]
+
+
+register(LayerType(
+    name="prelu", category="Activation", has_weights=True,
+    help="Parametric ReLU: x for x > 0, a learned slope (parameter weight) times x otherwise "
+    "(nn.PReLU).",
+    params=(Param("per_channel", "bool", False, "One slope per channel (first dimension of a sample) "
+                  "instead of one for all."),
+            Param("slope", "float", 0.25, "Starting slope for negative inputs.")),
+    shape=_prelu_shape,
+    build=lambda args, inputs: nn.PReLU(inputs["x"][0] if args["per_channel"] else 1, args["slope"])))
+
+register(LayerType(
+    name="identity", category="Activation",
+    help="Passes its input through unchanged (nn.Identity): a placeholder, e.g. for a layer a "
+    "pretrained model leaves out.",
+    shape=_same_shape, build=lambda args, inputs: nn.Identity()))
 
 register(LayerType(
     name="leaky_relu", category="Activation", title="leaky relu",
@@ -252,6 +289,29 @@ register(LayerType(
     help="Zeroes random elements with probability p while training.",
     params=(Param("p", "float", 0.5, "Probability of dropping an element.", minimum=0.0, maximum=1.0),),
     shape=_same_shape, build=lambda args, inputs: nn.Dropout(args["p"])))
+
+
+def _dropout2d_shape(args, inputs):
+    require_rank("dropout2d", inputs["x"], 3)
+    return inputs["x"]
+
+
+register(LayerType(
+    name="dropout2d", category="Regularisation", shown=("p",), pass_through=True,
+    help="Zeroes whole channels of [C, H, W] with probability p while training (nn.Dropout2d).",
+    params=(Param("p", "float", 0.5, "Probability of dropping a channel.", minimum=0.0, maximum=1.0),),
+    shape=_dropout2d_shape, build=lambda args, inputs: nn.Dropout2d(args["p"])))
+
+register(LayerType(
+    name="stochastic_depth", category="Regularisation", title="stochastic depth", stem="droppath",
+    shown=("p",), pass_through=True,
+    help="While training, drops the whole residual branch per sample (row) or for the batch with "
+    "probability p and scales the rest by 1 / (1 - p); the identity in eval "
+    "(torchvision.ops.StochasticDepth).",
+    params=(Param("p", "float", 0.1, "Probability of dropping.", minimum=0.0, maximum=1.0),
+            Param("mode", "choice", "row", "row: each sample on its own; batch: the whole batch at once.",
+                  choices=("row", "batch"))),
+    shape=_same_shape, build=lambda args, inputs: modules.StochasticDepth(args["p"], args["mode"])))
 
 # ---- blocks ---------------------------------------------------------------------------------------
 # A block use's ports, parameters and shape come from the block definition; the spec package

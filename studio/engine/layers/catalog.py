@@ -1,3 +1,3 @@
 """Imports every built-in layer module so each registers its types."""
 
-from studio.engine.layers import basic, conv, pooling  # noqa: F401
+from studio.engine.layers import attention, basic, conv, norm, pooling, shape_ops, vit  # noqa: F401

@@ -33,6 +33,9 @@ ACTIVATIONS: dict[str, Activation] = {
     "gelu": Activation(nn.GELU, F.gelu, "F.gelu({x})"),
     "sigmoid": Activation(nn.Sigmoid, torch.sigmoid, "torch.sigmoid({x})"),
     "tanh": Activation(nn.Tanh, torch.tanh, "torch.tanh({x})"),
+    "silu": Activation(nn.SiLU, F.silu, "F.silu({x})"),
+    "hardswish": Activation(nn.Hardswish, F.hardswish, "F.hardswish({x})"),
+    "hardsigmoid": Activation(nn.Hardsigmoid, F.hardsigmoid, "F.hardsigmoid({x})"),
 }
 
 # name -> what re-initialises one weight tensor in place ("default" keeps PyTorch's initialisation)

@@ -69,7 +69,7 @@ register(LayerType(
 
 
 def _adaptive_shape(args, inputs):
-    require_rank("adaptive_avg_pool2d", inputs["x"], 3)
+    require_rank("adaptive pooling", inputs["x"], 3)
     return (inputs["x"][0], *pair(args["output_size"]))
 
 
@@ -78,3 +78,11 @@ register(LayerType(
     shown=("output_size",), help="Average pooling to a fixed output size (nn.AdaptiveAvgPool2d).",
     params=(Param("output_size", "ints", 1, "Output height and width.", minimum=1, length=2),),
     shape=_adaptive_shape, build=lambda args, inputs: nn.AdaptiveAvgPool2d(pair(args["output_size"]))))
+
+register(LayerType(
+    name="adaptive_max_pool2d", category="Pooling", title="adaptive max pool2d", stem="adamaxpool",
+    shown=("output_size",),
+    help="Max pooling to a fixed output size (nn.AdaptiveMaxPool2d). ONNX export needs an output size "
+    "that divides the input's height and width.",
+    params=(Param("output_size", "ints", 1, "Output height and width.", minimum=1, length=2),),
+    shape=_adaptive_shape, build=lambda args, inputs: nn.AdaptiveMaxPool2d(pair(args["output_size"]))))

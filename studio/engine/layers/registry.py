@@ -206,5 +206,6 @@ def pair(value: Any) -> tuple[int, int]:
 def require_rank(name: str, shape: Shape, rank: int, what: str = "input") -> None:
     """Raise a ShapeError unless ``shape`` (per sample, no batch) has ``rank`` dimensions."""
     if len(shape) != rank:
-        expected = {1: "[features]", 3: "[channels, height, width]"}.get(rank, f"{rank} dimensions")
+        expected = {1: "[features]", 2: "[tokens, dim]", 3: "[channels, height, width]"}.get(
+            rank, f"{rank} dimensions")
         raise ShapeError(f"{name} expects {what} of shape {expected}, got {list(shape)}")
