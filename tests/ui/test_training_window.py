@@ -27,7 +27,7 @@ def test_screenshot_of_a_run_shows_the_panel_filled(window, tmp_path):
     assert len(panel.curves.item("shot", "train/loss").xData) == RunReader(run_dir).status().step
     assert panel.runs_list.tree.topLevelItemCount() == 1
     pixels = np.asarray(Image.open(path).convert("RGB"))
-    assert pixels.shape[:2] == (900, 1440) and pixels.std() > 10
+    assert pixels.shape[:2] == (800, 1280) and pixels.std() > 10
 
 
 def test_demo_project_fills_the_data_page(window):

@@ -83,7 +83,7 @@ class CheckpointPanel(QWidget, Panel):
         split.addWidget(self.viewer)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        split.setSizes([480, 720])
+        split.setSizes([530, 730])  # at 1280 wide: marks, steps and sizes whole; metrics elide
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(bar)

@@ -21,7 +21,7 @@ from studio.ui.scrolling import FitColumns
 
 COLUMNS = ("Checkpoint", "", "Step", "Epoch", "Saved", "Metrics", "Size")
 NAME, MARKS, STEP, EPOCH, SAVED, METRICS, SIZE = range(len(COLUMNS))
-COLUMN_WIDTHS = ((190, 150), (90, 70), (50, 40), (46, 40), (64, 60), (220, 70), (64, 52))  # natural, least
+COLUMN_WIDTHS = ((190, 150), (90, 86), (50, 40), (46, 40), (64, 60), (220, 70), (64, 64))  # natural, least
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FILES = "Opened files"
 

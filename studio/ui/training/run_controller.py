@@ -28,7 +28,7 @@ from studio.engine.training import (
 )
 from studio.engine.training.fields import to_plain
 from studio.ui.training import project_settings as ps
-from studio.ui.training.messages import advise, is_bug
+from studio.ui.training.messages import advise, advise_failure
 from studio.ui.training.records import event_record
 from studio.ui.training.resume import resume_setup
 from studio.ui.training.run_control import TrainingRun
@@ -57,7 +57,8 @@ class RunController(QObject):
             return self.run
         self.panel.messages.clear()
         if resume_from is None and self.panel.model_check.blocked:  # (the button is disabled: scripts too)
-            self.panel.messages.show_advice(advise(self.panel.model_check.problem.message))
+            problem = self.panel.model_check.problem
+            self.panel.messages.show_advice(advise(problem.message, kind="fit" if problem.fix else "spec"))
             return None
         try:
             if resume_from is None:
@@ -133,7 +134,7 @@ class RunController(QObject):
             elif isinstance(event, WarningEvent):
                 self.panel.messages.show_warning(event.message)
             elif isinstance(event, FailedEvent):
-                self.panel.messages.show_advice(advise(event.reason, user_error=not is_bug(event.reason)))
+                self.panel.messages.show_advice(advise_failure(event))  # chosen by its kind
             elif isinstance(event, FinishedEvent):
                 self._finished(event)
         if last_step is not None:
