@@ -94,7 +94,7 @@ def test_scene_follows_spec_edits_made_elsewhere(demo):
     spec.move_node("renamed", (500.0, 40.0))
     assert scene.nodes["renamed"].pos().x() == 500.0
     spec.set_arg("pool1", "kernel_size", 4)
-    assert "4×4" in scene.nodes["pool1"]._signature[3]
+    assert "4×4" in scene.nodes["pool1"].face.summary
 
 
 def test_double_click_expands_a_repeat_node_in_place(demo):
@@ -105,7 +105,7 @@ def test_double_click_expands_a_repeat_node_in_place(demo):
     height = item.height
     scene.open_node("conv2")
     assert item.expanded and item.height > height
-    assert [row[0] for row in item._rows] == ["conv2_1", "conv2_2", "conv2_3"]
+    assert [row[0] for row in item.face.rows] == ["conv2_1", "conv2_2", "conv2_3"]
     assert item.out_port.pos().y() == item.height
 
 

@@ -25,7 +25,8 @@ from studio.engine.spec.model import Edge, Graph, SpecEvent
 from studio.ui.canvas import style
 from studio.ui.canvas.edge_item import EdgeItem, bezier
 from studio.ui.canvas.gestures import SceneGestures
-from studio.ui.canvas.node_item import NodeItem, PortItem
+from studio.ui.canvas.node_item import NodeItem
+from studio.ui.canvas.ports import PortItem
 from studio.ui.document import ProjectDocument
 from studio.ui.editing import GraphEditor
 from studio.ui.format import shape_text
