@@ -1,8 +1,11 @@
-"""The deeper torchvision templates (resnet34, resnet50, mobilenet_v2): parameter for parameter equal to
+"""The deeper torchvision templates (resnet34, resnet50, mobilenet_v2, mobilenet_v3_small/large, ...):
+parameter for parameter equal to
 torchvision's, drawn with blocks and repeats, and giving torchvision's outputs after its state_dict is
 restored through the shipped ``torchvision_<name>`` preset, from the engine and from `studio ckpt restore`."""
 
 from __future__ import annotations
+
+import functools
 
 import pytest
 import torch
@@ -16,8 +19,9 @@ from studio.engine.compiler import compile_spec
 from studio.engine.spec import analyze
 from studio.engine.templates import create_template
 
-NAMES = ("resnet34", "resnet50", "mobilenet_v2")
-PUBLISHED = {"resnet34": 21_797_672, "resnet50": 25_557_032, "mobilenet_v2": 3_504_872}
+NAMES = ("resnet34", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
+PUBLISHED = {"resnet34": 21_797_672, "resnet50": 25_557_032, "mobilenet_v2": 3_504_872,
+             "mobilenet_v3_small": 2_542_856, "mobilenet_v3_large": 5_483_032}
 SHAPE = (3, 64, 64)  # every parameter shape is independent of the input size: small keeps it fast
 TOLERANCE = 1e-5
 
@@ -26,6 +30,7 @@ def param_count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+@functools.cache
 def reference(name: str, num_classes: int = 1000) -> torch.nn.Module:
     """torchvision's model with seeded random weights (no download) and random batch-norm statistics,
     so the buffers must map too; its state_dict is what a user's downloaded file holds."""
@@ -94,19 +99,22 @@ def test_restore_by_name_from_the_command_line(name, state_dict_files, tmp_path,
     assert max_difference(model, reference(name)) <= TOLERANCE
 
 
-@pytest.mark.parametrize(("name", "block", "uses"), [
-    ("resnet34", "basic_block", 16), ("resnet50", "bottleneck", 16), ("mobilenet_v2", None, 17)])
-def test_drawn_with_blocks_and_repeats(name, block, uses):
+# name -> (torchvision's block count, the block definitions the model's own graph uses)
+BLOCKS = {"resnet34": (16, {"basic_block"}), "resnet50": (16, {"bottleneck"}),
+          "mobilenet_v2": (17, {"separable", "bottleneck", "inverted_residual"}),
+          "mobilenet_v3_small": (11, {"bneck", "bneck_residual"}),
+          "mobilenet_v3_large": (15, {"bneck", "bneck_residual"})}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_drawn_with_blocks_and_repeats(name):
+    uses, blocks = BLOCKS[name]
     spec = create_template(name)
     block_nodes = [node for node in spec.nodes.values() if node.type == "block"]
     assert sum(node.instance_count for node in block_nodes) == uses  # torchvision's block count
-    assert any(node.repeat > 1 for node in block_nodes)
+    assert any(node.instance_count > 1 for node in block_nodes)
     assert len(spec.nodes) <= 25
-    if block is not None:  # one block definition used by every stage
-        assert {node.args["block"] for node in block_nodes} == {block}
-    else:
-        assert {node.args["block"] for node in block_nodes} == {"separable", "bottleneck",
-                                                                 "inverted_residual"}
+    assert {node.args["block"] for node in block_nodes} == blocks
 
 
 def test_readable_names_keep_torchvision_block_numbers():
@@ -119,10 +127,15 @@ def test_readable_names_keep_torchvision_block_numbers():
     assert not any(k.startswith("stage1_0.expand") for k in mobilenet)  # expansion 1: none
 
 
+# the node giving the pooled features, and their size
+FEATURES = {"resnet34": ("avgpool", 512), "resnet50": ("avgpool", 2048), "mobilenet_v2": ("avgpool", 1280),
+            "mobilenet_v3_small": ("avgpool", 576), "mobilenet_v3_large": ("avgpool", 960)}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_classes_and_input_shape_are_template_arguments(name):
     analysis = analyze(create_template(name, num_classes=20, input_shape=(3, 96, 128)))
     assert analysis.ok, analysis.issues
     assert analysis.nodes["logits"].output_shape == (20,)
-    channels = 2048 if name == "resnet50" else 1280 if name == "mobilenet_v2" else 512
-    assert analysis.nodes["avgpool"].output_shape == (channels,)
+    node, channels = FEATURES[name]
+    assert analysis.nodes[node].output_shape == (channels,)
