@@ -1,6 +1,8 @@
-"""`studio model summary|validate|export-code`."""
+"""`studio model summary|validate|export-code|import`."""
 
 from __future__ import annotations
+
+import json
 
 from studio.cli.common import TIMES, print_json, spec_from_argument
 from studio.engine.atomic import atomic_write_text
@@ -28,6 +30,25 @@ def register(subparsers) -> None:
     parser.add_argument("--classes", type=int, help="classes, when SPEC is a template")
     parser.add_argument("-o", "--output", required=True, help="Python file to write")
     parser.set_defaults(func=run_export_code)
+
+    parser = commands.add_parser(
+        "import", help="a PyTorch model from code -> spec (+ weights), verified; runs that code",
+        description="Import an nn.Module as a Studio spec. This RUNS YOUR CODE: the file or module "
+        "named in SOURCE is imported and its factory called (nothing else is). The model is traced "
+        "with torch.fx, every module and op mapped to a Studio layer, the weights carried under the "
+        "spec's names, and the compiled spec compared with the original on a seeded random batch.")
+    parser.add_argument("source", metavar="SOURCE",
+                        help="path/to/file.py:FACTORY, package.module:FACTORY (a class or a function "
+                        "returning an nn.Module) or torchvision:NAME (built without weights)")
+    parser.add_argument("-o", "--output", required=True, help="spec file to write (.json)")
+    parser.add_argument("--weights", help="also write the model's weights here (.safetensors)")
+    parser.add_argument("--kwargs", default="{}", metavar="JSON",
+                        help='keyword arguments of the factory, e.g. \'{"num_classes": 10}\'')
+    parser.add_argument("--input-shape", type=int, nargs=3, metavar=("C", "H", "W"), default=[3, 224, 224],
+                        help="shape of one input sample (default 3 224 224)")
+    parser.add_argument("--force", action="store_true",
+                        help="write even when the outputs differ by more than 1e-4")
+    parser.set_defaults(func=run_import)
 
 
 def run_summary(args) -> int:
@@ -70,4 +91,22 @@ def run_export_code(args) -> int:
     spec = spec_from_argument(args.spec, args.classes)
     atomic_write_text(args.output, generate_source(spec))
     print(f"wrote {args.output}")
+    return 0
+
+
+def run_import(args) -> int:
+    from studio.engine.importing import ModelImportError, import_source, write_import
+
+    try:
+        kwargs = json.loads(args.kwargs)
+    except json.JSONDecodeError as exc:
+        raise ModelImportError(f"--kwargs is not JSON: {exc}") from None
+    if not isinstance(kwargs, dict):
+        raise ModelImportError(f"--kwargs must be a JSON object of keyword arguments, not {args.kwargs}")
+    result = import_source(args.source, args.input_shape, kwargs)
+    written = write_import(result, args.output, args.weights, force=args.force)
+    verdict = "verified" if result.verified() else "NOT verified (written with --force)"
+    print(f"imported {args.source}: {result.node_count} nodes, {len(result.weights)} weight tensors, "
+          f"max |diff| {result.max_diff:.3g} on a seeded batch ({verdict}), {result.seconds:.2f} s")
+    print("wrote " + ", ".join(str(path) for path in written))
     return 0

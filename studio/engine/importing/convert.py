@@ -1,0 +1,254 @@
+"""A traced graph -> a flat Studio spec, and the names its weights take.
+
+The traced graph is run once on the sample batch to record every node's shape (and the values of
+what is not a tensor: ``x.size(0)``, ``x.shape``), which the op rules read. Each fx node then becomes
+one spec node named after it (``layer1_0_conv1``); the identity ops disappear; a pooling to 1x1
+followed by a flatten becomes one global pooling node. Leaf modules keep their parameter names, so
+the original ``layer1.0.conv1.weight`` is the spec's ``layer1_0_conv1.weight``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.fx
+from torch import nn
+
+from studio.engine.importing.errors import ModelImportError, Unmappable
+from studio.engine.importing.leaves import map_module, type_name
+from studio.engine.importing.ops import Alias, map_op, op_name
+from studio.engine.spec.builder import SpecBuilder
+from studio.engine.spec.model import ID_PATTERN, ModelSpec, id_problem
+
+GLOBAL_POOLS = {"adaptive_avg_pool2d": "global_avg_pool", "adaptive_max_pool2d": "global_max_pool"}
+
+
+@dataclass(frozen=True)
+class TensorShape:
+    """What the trace run keeps of a tensor: its shape (batch first)."""
+
+    shape: tuple[int, ...]
+
+
+@dataclass
+class Converted:
+    spec: ModelSpec
+    names: dict[str, str]  # the original model's state_dict name -> the spec's
+
+
+@dataclass
+class _Entry:
+    id: str
+    type: str
+    args: dict[str, Any]
+    sources: list[str]
+    share: str | None = None
+    consumers: int = 0
+
+
+class _Recorder(torch.fx.Interpreter):
+    """Runs the traced graph, keeping each node's shape (tensors) or value (everything else)."""
+
+    def __init__(self, module: torch.fx.GraphModule) -> None:
+        super().__init__(module)
+        self.record: dict[torch.fx.Node, Any] = {}
+        self.current: torch.fx.Node | None = None
+
+    def run_node(self, n: torch.fx.Node) -> Any:
+        self.current = n
+        result = super().run_node(n)
+        self.record[n] = TensorShape(tuple(result.shape)) if isinstance(result, torch.Tensor) else result
+        return result
+
+
+class _Values:
+    def __init__(self, record: dict[torch.fx.Node, Any]) -> None:
+        self.record = record
+
+    def value(self, arg: Any) -> Any:
+        return self.record.get(arg) if isinstance(arg, torch.fx.Node) else arg
+
+    def is_tensor(self, arg: Any) -> bool:
+        return isinstance(self.value(arg), TensorShape)
+
+    def shape(self, node: Any) -> tuple[int, ...]:
+        value = self.value(node)
+        assert isinstance(value, TensorShape)
+        return value.shape
+
+
+def record_shapes(traced: torch.fx.GraphModule, batch: torch.Tensor) -> dict[torch.fx.Node, Any]:
+    """Every node's shape or value on ``batch``; ModelImportError naming the node that failed."""
+    recorder = _Recorder(traced)
+    try:
+        with torch.no_grad():
+            recorder.run(batch)
+    except Exception as exc:
+        node = recorder.current
+        where = f" at {_where(node)}" if node is not None else ""
+        message = str(exc).strip().splitlines()
+        raise ModelImportError(
+            f"running the model on a batch of shape {list(batch.shape)} failed{where}: "
+            f"{type(exc).__name__}: {message[0][:300] if message else ''} (give the input shape the "
+            "model takes)") from None
+    return recorder.record
+
+
+def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[int, ...], name: str,
+            record: dict[torch.fx.Node, Any]) -> Converted:
+    """The flat spec of ``traced``; ModelImportError names the first module or op with no layer."""
+    values = _Values(record)
+    live = _live(traced.graph)
+    entries: dict[str, _Entry] = {}
+    produced: dict[torch.fx.Node, str] = {}  # fx node -> the spec node giving its value
+    names: dict[str, str] = {}
+    owners: dict[str, str] = {}  # module path -> the node that owns its weights (shared after)
+    outputs: list[tuple[str, torch.fx.Node]] = []
+    used: set[str] = set()
+    for node in traced.graph.nodes:
+        if node not in live:
+            continue
+        if node.op == "output":
+            outputs = _outputs(node.args[0], values)
+            continue
+        if not values.is_tensor(node) and node.op != "call_module":
+            continue  # sizes, shapes, flags: read by the rules of the ops that use them
+        if node.op == "placeholder":
+            if any(e.type == "input" for e in entries.values()):
+                raise ModelImportError("the model takes more than one tensor input; Studio imports "
+                                       "models with one image input")
+            node_id = _fresh_id(node.name, used)
+            entries[node_id] = _Entry(node_id, "input", {"shape": list(input_shape)}, [])
+            produced[node] = node_id
+            continue
+        try:
+            if node.op == "get_attr":
+                raise Unmappable(f"it reads the tensor '{node.target}' directly (Studio's layers own "
+                                 "their weights)")
+            if node.op == "call_module":
+                module = model.get_submodule(str(node.target))
+                source = _first_tensor(node, values)
+                layer, args = map_module(module, len(values.shape(source)))
+                sources = [source]
+            else:
+                result = map_op(node, values)
+                if isinstance(result, Alias):
+                    produced[node] = produced[result.source]
+                    continue
+                layer, args, sources = result.type, result.args, result.inputs
+        except Unmappable as exc:
+            raise ModelImportError(f"cannot map {_what(node, model)}: {exc}") from None
+        node_id = _fresh_id(node.name, used)
+        entry = _Entry(node_id, layer, args, [produced[s] for s in sources])
+        if node.op == "call_module":
+            path = str(node.target)
+            state = model.get_submodule(path).state_dict()
+            if path in owners and state:
+                entry.share = owners[path]
+            elif state:
+                owners[path] = node_id
+                names.update({f"{path}.{key}": f"{node_id}.{key}" for key in state})
+        entries[node_id] = entry
+        produced[node] = node_id
+    output_sources = [produced[node] for _, node in outputs]
+    _fold_global_pools(entries, output_sources)
+    builder = SpecBuilder(name)
+    for entry in entries.values():
+        if entry.type == "input":
+            builder.input(entry.id, entry.args["shape"])
+        else:
+            builder.layer(entry.id, entry.type, entry.sources if len(entry.sources) != 1 else
+                          entry.sources[0], share=entry.share, **entry.args)
+    for (out_name, _), source_id in zip(outputs, output_sources, strict=True):
+        builder.output(_fresh_id(out_name, used), entries[source_id].id)
+    return Converted(builder.build(), names)
+
+
+def _live(graph: torch.fx.Graph) -> set[torch.fx.Node]:
+    """The nodes the output depends on (a traced forward may compute what it never uses)."""
+    live: set[torch.fx.Node] = set()
+    todo = [n for n in graph.nodes if n.op == "output"]
+    while todo:
+        node = todo.pop()
+        if node in live:
+            continue
+        live.add(node)
+        todo.extend(node.all_input_nodes)
+    return live
+
+
+def _outputs(value: Any, values: _Values) -> list[tuple[str, torch.fx.Node]]:
+    if isinstance(value, torch.fx.Node) and values.is_tensor(value):
+        return [("output", value)]
+    if isinstance(value, list | tuple) and value:
+        items = [(f"output_{i}", v) for i, v in enumerate(value)]
+    elif isinstance(value, dict) and value:
+        items = [(str(k), v) for k, v in value.items()]
+    else:
+        items = []
+    if not items or not all(isinstance(v, torch.fx.Node) and values.is_tensor(v) for _, v in items):
+        raise ModelImportError("the model's forward returns something other than tensors (a tensor, a "
+                               "tuple or a dict of them)")
+    return items
+
+
+def _first_tensor(node: torch.fx.Node, values: _Values) -> torch.fx.Node:
+    tensors = [a for a in [*node.args, *node.kwargs.values()] if values.is_tensor(a)]
+    if len(tensors) != 1:
+        raise Unmappable(f"it is called with {len(tensors)} tensors (Studio's layer takes one)")
+    assert isinstance(tensors[0], torch.fx.Node)
+    return tensors[0]
+
+
+def _fold_global_pools(entries: dict[str, _Entry], output_sources: list[str]) -> None:
+    """adaptive pooling to 1x1 + flatten -> one global pooling node (the pool's id)."""
+    for entry in entries.values():
+        for source in entry.sources:
+            entries[source].consumers += 1
+    for source in output_sources:
+        entries[source].consumers += 1
+    renamed: dict[str, str] = {}
+    for entry in list(entries.values()):
+        if entry.type != "flatten":
+            continue
+        pool = entries[entry.sources[0]]
+        if pool.type in GLOBAL_POOLS and pool.args["output_size"] == [1, 1] and pool.consumers == 1:
+            pool.type, pool.args = GLOBAL_POOLS[pool.type], {}
+            renamed[entry.id] = pool.id
+            del entries[entry.id]
+    for entry in entries.values():
+        entry.sources = [renamed.get(s, s) for s in entry.sources]
+    output_sources[:] = [renamed.get(s, s) for s in output_sources]
+
+
+def _fresh_id(name: str, used: set[str]) -> str:
+    """``name`` made a valid, unused node id (``features.0`` -> ``features_0``, ``float`` ->
+    ``float_1``)."""
+    base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in name).strip("_")
+    if not base or not ID_PATTERN.fullmatch(base):
+        base = f"n_{base}" if base else "node"
+    candidate, count = base, 0
+    while id_problem(candidate) is not None or candidate in used:
+        count += 1
+        candidate = f"{base}_{count}"
+    used.add(candidate)
+    return candidate
+
+
+def _where(node: torch.fx.Node) -> str:
+    stack = node.meta.get("nn_module_stack") or {}
+    if stack:
+        path, kind = list(stack.values())[-1]
+        type_text = getattr(kind, "__name__", str(kind).rsplit(".", 1)[-1].strip("'>"))
+        return f"node '{node.name}' in module '{path}' ({type_text})"
+    return f"node '{node.name}'"
+
+
+def _what(node: torch.fx.Node, model: nn.Module) -> str:
+    if node.op == "call_module":
+        return f"module '{node.target}' ({type_name(model.get_submodule(str(node.target)))})"
+    if node.op == "get_attr":
+        return f"{_where(node)}"
+    return f"{op_name(node)} ({_where(node)})"
