@@ -19,9 +19,11 @@ from studio.engine.compiler import compile_spec
 from studio.engine.spec import analyze
 from studio.engine.templates import create_template
 
-NAMES = ("resnet34", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
+NAMES = ("resnet34", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+         "efficientnet_b0")
 PUBLISHED = {"resnet34": 21_797_672, "resnet50": 25_557_032, "mobilenet_v2": 3_504_872,
-             "mobilenet_v3_small": 2_542_856, "mobilenet_v3_large": 5_483_032}
+             "mobilenet_v3_small": 2_542_856, "mobilenet_v3_large": 5_483_032,
+             "efficientnet_b0": 5_288_548}
 SHAPE = (3, 64, 64)  # every parameter shape is independent of the input size: small keeps it fast
 TOLERANCE = 1e-5
 
@@ -103,7 +105,8 @@ def test_restore_by_name_from_the_command_line(name, state_dict_files, tmp_path,
 BLOCKS = {"resnet34": (16, {"basic_block"}), "resnet50": (16, {"bottleneck"}),
           "mobilenet_v2": (17, {"separable", "bottleneck", "inverted_residual"}),
           "mobilenet_v3_small": (11, {"bneck", "bneck_residual"}),
-          "mobilenet_v3_large": (15, {"bneck", "bneck_residual"})}
+          "mobilenet_v3_large": (15, {"bneck", "bneck_residual"}),
+          "efficientnet_b0": (16, {"mbconv", "mbconv_residual"})}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -129,7 +132,8 @@ def test_readable_names_keep_torchvision_block_numbers():
 
 # the node giving the pooled features, and their size
 FEATURES = {"resnet34": ("avgpool", 512), "resnet50": ("avgpool", 2048), "mobilenet_v2": ("avgpool", 1280),
-            "mobilenet_v3_small": ("avgpool", 576), "mobilenet_v3_large": ("avgpool", 960)}
+            "mobilenet_v3_small": ("avgpool", 576), "mobilenet_v3_large": ("avgpool", 960),
+            "efficientnet_b0": ("avgpool", 1280)}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -139,3 +143,12 @@ def test_classes_and_input_shape_are_template_arguments(name):
     assert analysis.nodes["logits"].output_shape == (20,)
     node, channels = FEATURES[name]
     assert analysis.nodes[node].output_shape == (channels,)
+
+
+@pytest.mark.parametrize("name", ["efficientnet_b0"])
+def test_stochastic_depth_on_each_shortcut_is_torchvisions(name):
+    ours = [module.p for module in compile_spec(create_template(name), device="meta").modules()
+            if type(module).__name__ == "StochasticDepth"]
+    theirs = [module.stochastic_depth.p for module in reference(name).modules()
+              if hasattr(module, "stochastic_depth") and getattr(module, "use_res_connect", True)]
+    assert len(ours) == len(theirs) > 0 and ours == pytest.approx(theirs)

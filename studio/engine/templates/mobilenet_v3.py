@@ -85,17 +85,23 @@ def block_body(g: GraphBuilder, x: str, stride: Any, eps: float) -> str:
     return g.layer("project_bn", "batch_norm", y, eps=eps)
 
 
-def add_bneck_blocks(b: SpecBuilder, eps: float, name: str) -> None:
-    """Define ``bneck`` (with a stride, no shortcut) and ``bneck_residual`` (adds its input)."""
-    first = b.new_block("bneck", f"{name} block without shortcut (it changes channels or size): "
+def add_bneck_blocks(b: SpecBuilder, eps: float, name: str, first_name: str = "bneck",
+                     residual_name: str = "bneck_residual", drop_path: bool = False) -> None:
+    """Define ``first_name`` (with a stride, no shortcut) and ``residual_name`` (adds its input; with
+    ``drop_path``, through stochastic depth of probability ``drop``, as EfficientNet's MBConv)."""
+    first = b.new_block(first_name, f"{name} block without shortcut (it changes channels or size): "
                         "expansion, depthwise convolution with the stride, squeeze-excitation, linear "
                         "projection.", **BLOCK_PARAMS, stride=1)
     first.output("out", block_body(first, first.input("x"), "$stride", eps))
-    rest = b.new_block("bneck_residual", f"{name} block with shortcut: expansion, depthwise "
-                       "convolution, squeeze-excitation and linear projection, added to the input.",
-                       **BLOCK_PARAMS)
+    dropped = ", through stochastic depth," if drop_path else ""
+    rest = b.new_block(residual_name, f"{name} block with shortcut: expansion, depthwise "
+                       f"convolution, squeeze-excitation and linear projection, added{dropped} to the "
+                       "input.", **BLOCK_PARAMS, **({"drop": 0.0} if drop_path else {}))
     x = rest.input("x")
-    rest.output("out", rest.layer("add", "add", [block_body(rest, x, 1, eps), x]))
+    y = block_body(rest, x, 1, eps)
+    if drop_path:
+        y = rest.layer("drop_path", "stochastic_depth", y, p="$drop")
+    rest.output("out", rest.layer("add", "add", [y, x]))
 
 
 def block_args(in_channels: int, kernel: int, hidden: int, out_channels: int, se: bool,
@@ -106,9 +112,10 @@ def block_args(in_channels: int, kernel: int, hidden: int, out_channels: int, se
                 se="squeeze_excite" if se else "skip", squeeze=squeeze if se else BLOCK_PARAMS["squeeze"])
 
 
-def add_stages(b: SpecBuilder, x: str, blocks: list[tuple[dict[str, Any], int, bool]]) -> str:
+def add_stages(b: SpecBuilder, x: str, blocks: list[tuple[dict[str, Any], int, bool]],
+               first_name: str = "bneck", residual_name: str = "bneck_residual") -> str:
     """``blocks`` as (arguments, stride, residual): each non-residual block starts a stage
-    ``stageN_0``, the residual ones after it are the node ``stageN``."""
+    ``stageN_0`` (``first_name``), the residual ones after it are the node ``stageN``."""
     stages: list[tuple[dict[str, Any] | None, list[dict[str, Any]]]] = []
     for args, stride, residual in blocks:
         if residual and stages:
@@ -119,9 +126,9 @@ def add_stages(b: SpecBuilder, x: str, blocks: list[tuple[dict[str, Any], int, b
             stages.append(({**args, "stride": stride}, []))
     for number, (first, rest) in enumerate(stages, start=1):
         if first is not None:
-            x = b.block(f"stage{number}_0", "bneck", x, **first)
+            x = b.block(f"stage{number}_0", first_name, x, **first)
         if rest:
-            x = add_stage(b, f"stage{number}", "bneck_residual", x, rest)
+            x = add_stage(b, f"stage{number}", residual_name, x, rest)
     return x
 
 
