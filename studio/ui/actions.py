@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLineEdit, QMenu, QStyle, QToolBar
 
 from studio.engine.templates import list_templates
 from studio.ui.icons import action_icon
+from studio.ui.import_dialog import import_model_dialog
 from studio.ui.theme import THEMES
 
 Keys = QKeySequence.StandardKey
@@ -102,6 +103,8 @@ class WindowActions:
             action = templates.addAction(template.name)
             action.setToolTip(template.help)
             action.triggered.connect(lambda checked=False, n=template.name: w.new_from_template(n))
+        file.addAction("&Import Model...", lambda: import_model_dialog(w)).setToolTip(
+            "A PyTorch model from code (runs that code) or torchvision, opened as an unsaved project")
         file.addActions([self.open])
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
