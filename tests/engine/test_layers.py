@@ -15,6 +15,7 @@ SAMPLE_INPUTS = {
     "separable_conv2d": [3, 11, 9], "conv2d_in_plane": [3, 11, 9], "max_pool2d": [3, 11, 9],
     "avg_pool2d": [3, 11, 9], "global_avg_pool": [3, 7, 5], "global_max_pool": [3, 7, 5],
     "adaptive_avg_pool2d": [3, 11, 9], "fully_connected": [17], "bias_add": [4, 5, 5],
+    "layer_scale": [4, 5, 5],
     "batch_norm": [4, 5, 5], "unit_norm": [6], "relu": [4, 3], "relu6": [4, 3], "gelu": [4, 3],
     "sigmoid": [4, 3], "tanh": [4, 3], "leaky_relu": [4, 3], "elu": [4, 3], "softmax": [7],
     "add": [4, 3, 3], "multiply": [4, 3, 3], "concat": [4, 3, 3], "flatten": [2, 3, 4],

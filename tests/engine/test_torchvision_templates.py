@@ -20,10 +20,10 @@ from studio.engine.spec import analyze
 from studio.engine.templates import create_template
 
 NAMES = ("resnet34", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-         "efficientnet_b0")
+         "efficientnet_b0", "convnext_tiny")
 PUBLISHED = {"resnet34": 21_797_672, "resnet50": 25_557_032, "mobilenet_v2": 3_504_872,
              "mobilenet_v3_small": 2_542_856, "mobilenet_v3_large": 5_483_032,
-             "efficientnet_b0": 5_288_548}
+             "efficientnet_b0": 5_288_548, "convnext_tiny": 28_589_128}
 SHAPE = (3, 64, 64)  # every parameter shape is independent of the input size: small keeps it fast
 TOLERANCE = 1e-5
 
@@ -34,8 +34,10 @@ def param_count(model: torch.nn.Module) -> int:
 
 @functools.cache
 def reference(name: str, num_classes: int = 1000) -> torch.nn.Module:
-    """torchvision's model with seeded random weights (no download) and random batch-norm statistics,
-    so the buffers must map too; its state_dict is what a user's downloaded file holds."""
+    """torchvision's model with seeded random weights (no download), random batch-norm statistics (so
+    the buffers must map too) and random values where torchvision starts with constants (layer norm's
+    ones and zeros, ConvNeXt's layer scale of 1e-6, ViT's zero class token), so that a tensor
+    restored to the wrong place shows in the outputs; its state_dict is what a user's file holds."""
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)(weights=None, num_classes=num_classes)
     with torch.no_grad():
@@ -43,6 +45,14 @@ def reference(name: str, num_classes: int = 1000) -> torch.nn.Module:
             if isinstance(module, torch.nn.BatchNorm2d):
                 module.running_mean.uniform_(-0.5, 0.5)
                 module.running_var.uniform_(0.5, 2.0)
+            if isinstance(module, torch.nn.LayerNorm):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+        for key, tensor in model.named_parameters():
+            if key.endswith("layer_scale"):
+                tensor.uniform_(0.1, 0.3)
+            elif key == "class_token":
+                tensor.normal_()
     return model.eval()
 
 
@@ -71,8 +81,12 @@ def test_parameters_equal_torchvision_in_count_shape_and_order(name):
     with torch.device("meta"):
         theirs = getattr(torchvision.models, name)(weights=None)
     assert param_count(ours) == param_count(theirs) == PUBLISHED[name] == analyze(spec).total_params
-    assert ([tuple(t.shape) for t in ours.state_dict().values()]
-            == [tuple(t.shape) for t in theirs.state_dict().values()])
+    mapping = load_preset(f"torchvision_{name}").mapping
+    assert ({mapping.map(key): tuple(t.shape) for key, t in theirs.state_dict().items()}
+            == {key: tuple(t.shape) for key, t in ours.state_dict().items()})
+    if name != "convnext_tiny":  # torch lists CNBlock's own layer_scale before its children's tensors
+        assert ([tuple(t.shape) for t in ours.state_dict().values()]
+                == [tuple(t.shape) for t in theirs.state_dict().values()])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -106,7 +120,8 @@ BLOCKS = {"resnet34": (16, {"basic_block"}), "resnet50": (16, {"bottleneck"}),
           "mobilenet_v2": (17, {"separable", "bottleneck", "inverted_residual"}),
           "mobilenet_v3_small": (11, {"bneck", "bneck_residual"}),
           "mobilenet_v3_large": (15, {"bneck", "bneck_residual"}),
-          "efficientnet_b0": (16, {"mbconv", "mbconv_residual"})}
+          "efficientnet_b0": (16, {"mbconv", "mbconv_residual"}),
+          "convnext_tiny": (21, {"cn_block", "downsample"})}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -133,7 +148,7 @@ def test_readable_names_keep_torchvision_block_numbers():
 # the node giving the pooled features, and their size
 FEATURES = {"resnet34": ("avgpool", 512), "resnet50": ("avgpool", 2048), "mobilenet_v2": ("avgpool", 1280),
             "mobilenet_v3_small": ("avgpool", 576), "mobilenet_v3_large": ("avgpool", 960),
-            "efficientnet_b0": ("avgpool", 1280)}
+            "efficientnet_b0": ("avgpool", 1280), "convnext_tiny": ("avgpool", 768)}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -145,7 +160,7 @@ def test_classes_and_input_shape_are_template_arguments(name):
     assert analysis.nodes[node].output_shape == (channels,)
 
 
-@pytest.mark.parametrize("name", ["efficientnet_b0"])
+@pytest.mark.parametrize("name", ["efficientnet_b0", "convnext_tiny"])
 def test_stochastic_depth_on_each_shortcut_is_torchvisions(name):
     ours = [module.p for module in compile_spec(create_template(name), device="meta").modules()
             if type(module).__name__ == "StochasticDepth"]

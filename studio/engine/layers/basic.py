@@ -73,6 +73,21 @@ register(LayerType(
     params=(ACTIVATION,), shape=_bias_add_shape,
     build=lambda args, inputs: modules.BiasAdd(inputs["x"][0], len(inputs["x"]) - 1)))
 
+def _layer_scale_shape(args, inputs):
+    if not inputs["x"]:
+        raise ShapeError("layer_scale needs a channel dimension")
+    return inputs["x"]
+
+
+register(LayerType(
+    name="layer_scale", category="Dense", title="layer scale", stem="scale", shown=("init_value",),
+    help="Multiplies each channel (first dimension of a sample) by a learned scale (ConvNeXt's "
+    "layer_scale, parameter layer_scale of shape [C, 1, 1] for [C, H, W]).",
+    params=(Param("init_value", "float", 1e-6, "The scale every channel starts at."),),
+    shape=_layer_scale_shape, macs=lambda args, inputs, out: math.prod(out), has_weights=True,
+    build=lambda args, inputs: modules.LayerScale(inputs["x"][0], len(inputs["x"]) - 1,
+                                                  args["init_value"])))
+
 # ---- normalisation --------------------------------------------------------------------------------
 
 

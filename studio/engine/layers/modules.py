@@ -57,6 +57,19 @@ class BiasAdd(nn.Module):
         return x + self.bias.view(self.view)
 
 
+class LayerScale(nn.Module):
+    """Multiplies each channel (the first dimension after the batch) by a learned scale that starts at
+    ``init_value`` (ConvNeXt's layer_scale: parameter ``layer_scale`` of shape [channels, 1, ...])."""
+
+    def __init__(self, channels, spatial_dims=0, init_value=1e-6):
+        super().__init__()
+        self.channels, self.spatial_dims, self.init_value = channels, spatial_dims, init_value
+        self.layer_scale = nn.Parameter(torch.full((channels,) + (1,) * spatial_dims, float(init_value)))
+
+    def forward(self, x):
+        return self.layer_scale * x
+
+
 class UnitNorm(nn.Module):
     """Scales each sample to unit L2 norm along ``dim`` (1 = channels)."""
 
