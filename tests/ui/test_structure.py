@@ -45,7 +45,8 @@ def test_cut_and_duplicate(demo):
 def test_group_into_block_and_ungroup_with_undo(demo, monkeypatch):
     doc, scene = demo.document, demo.scene()
     scene.select(["conv2", "pool2"])
-    monkeypatch.setattr("studio.ui.window.edit_commands.QInputDialog.getText", lambda *a, **k: ("stage2", True))
+    monkeypatch.setattr("studio.ui.window.edit_commands.QInputDialog.getText",
+                        lambda *a, **k: ("stage2", True))
     demo.actions_.group.trigger()
     assert "stage2" in doc.spec.blocks and "stage2" in scene.nodes and "conv2" not in scene.nodes
     assert Edge("pool1", "stage2", "x") in scene.edge_items and Edge("stage2", "flatten") in scene.edge_items
