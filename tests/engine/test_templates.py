@@ -17,7 +17,7 @@ SMALL_INPUTS = {
     "vgg16": (3, 32, 32), "resnet18": (3, 32, 32), "xception": (3, 149, 149), "resnet34": (3, 32, 32),
     "resnet50": (3, 32, 32), "mobilenet_v2": (3, 32, 32), "mobilenet_v3_small": (3, 32, 32),
     "mobilenet_v3_large": (3, 32, 32), "efficientnet_b0": (3, 32, 32),
-    "convnext_tiny": (3, 32, 32),
+    "convnext_tiny": (3, 32, 32), "vit_b_16": (3, 32, 32),
 }
 # published parameter counts for 1000 classes at the default input size (LeNet-5: 10 classes)
 PUBLISHED = {"lenet5": 61_706, "alexnet": 61_100_840, "vgg16": 138_357_544, "resnet18": 11_689_512,

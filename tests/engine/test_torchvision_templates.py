@@ -20,11 +20,14 @@ from studio.engine.spec import analyze
 from studio.engine.templates import create_template
 
 NAMES = ("resnet34", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-         "efficientnet_b0", "convnext_tiny")
+         "efficientnet_b0", "convnext_tiny", "vit_b_16")
 PUBLISHED = {"resnet34": 21_797_672, "resnet50": 25_557_032, "mobilenet_v2": 3_504_872,
              "mobilenet_v3_small": 2_542_856, "mobilenet_v3_large": 5_483_032,
-             "efficientnet_b0": 5_288_548, "convnext_tiny": 28_589_128}
+             "efficientnet_b0": 5_288_548, "convnext_tiny": 28_589_128,
+             "vit_b_16": 86_567_656}
 SHAPE = (3, 64, 64)  # every parameter shape is independent of the input size: small keeps it fast
+# except ViT's position embedding, one per patch: torchvision's 224x224 (and one image, to be quick)
+BATCH = {"vit_b_16": (1, 3, 224, 224)}
 TOLERANCE = 1e-5
 
 
@@ -36,7 +39,7 @@ def param_count(model: torch.nn.Module) -> int:
 def reference(name: str, num_classes: int = 1000) -> torch.nn.Module:
     """torchvision's model with seeded random weights (no download), random batch-norm statistics (so
     the buffers must map too) and random values where torchvision starts with constants (layer norm's
-    ones and zeros, ConvNeXt's layer scale of 1e-6, ViT's zero class token), so that a tensor
+    ones and zeros, ConvNeXt's layer scale of 1e-6, ViT's zero class token and head), so that a tensor
     restored to the wrong place shows in the outputs; its state_dict is what a user's file holds."""
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)(weights=None, num_classes=num_classes)
@@ -53,12 +56,18 @@ def reference(name: str, num_classes: int = 1000) -> torch.nn.Module:
                 tensor.uniform_(0.1, 0.3)
             elif key == "class_token":
                 tensor.normal_()
+            elif key.startswith("heads."):  # ViT's head starts at zero
+                tensor.normal_(std=0.02)
     return model.eval()
 
 
-def max_difference(ours: torch.nn.Module, theirs: torch.nn.Module) -> float:
+def input_shape(name: str) -> tuple[int, ...]:
+    return BATCH.get(name, (2, *SHAPE))[1:]
+
+
+def max_difference(name: str, ours: torch.nn.Module, theirs: torch.nn.Module) -> float:
     torch.manual_seed(1)
-    x = torch.randn(2, *SHAPE)
+    x = torch.randn(*BATCH.get(name, (2, *SHAPE)))
     with torch.no_grad():
         return (ours.eval()(x) - theirs.eval()(x)).abs().max().item()
 
@@ -84,7 +93,8 @@ def test_parameters_equal_torchvision_in_count_shape_and_order(name):
     mapping = load_preset(f"torchvision_{name}").mapping
     assert ({mapping.map(key): tuple(t.shape) for key, t in theirs.state_dict().items()}
             == {key: tuple(t.shape) for key, t in ours.state_dict().items()})
-    if name != "convnext_tiny":  # torch lists CNBlock's own layer_scale before its children's tensors
+    if name not in ("convnext_tiny", "vit_b_16"):  # torch lists a module's own parameters (CNBlock's
+        # layer_scale, ViT's class_token) before its children's
         assert ([tuple(t.shape) for t in ours.state_dict().values()]
                 == [tuple(t.shape) for t in theirs.state_dict().values()])
 
@@ -94,11 +104,12 @@ def test_preset_restore_gives_torchvision_outputs(name, state_dict_files):
     preset = load_preset(f"torchvision_{name}")
     assert preset.template == name and preset.source == f"torchvision.models.{name}"
     theirs = reference(name)
-    model = compile_spec(create_template(name, num_classes=1000, input_shape=SHAPE), device="cpu")
+    spec = create_template(name, num_classes=1000, input_shape=input_shape(name))
+    model = compile_spec(spec, device="cpu")
     result = restore(model, state_dict_files[name], mapping=preset.mapping, on_mismatch="fail")
     assert result.plan.counts == {"restore": len(theirs.state_dict()), "mismatch": 0, "missing": 0,
                                   "excluded": 0, "unused": 0}
-    assert max_difference(model, theirs) <= TOLERANCE
+    assert max_difference(name, model, theirs) <= TOLERANCE
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -108,11 +119,12 @@ def test_restore_by_name_from_the_command_line(name, state_dict_files, tmp_path,
                  "--preset", f"torchvision_{name}", "--fail-on-mismatch", "-o", str(out)])
     assert code == 0, capsys.readouterr().err
     assert f"wrote {out}" in capsys.readouterr().out
-    model = compile_spec(create_template(name, num_classes=1000, input_shape=SHAPE), device="cpu")
+    spec = create_template(name, num_classes=1000, input_shape=input_shape(name))
+    model = compile_spec(spec, device="cpu")
     with open_checkpoint(out) as reader:
         weights = {key: reader.tensor(key) for key in reader.names()}
     model.load_state_dict(weights, strict=True)
-    assert max_difference(model, reference(name)) <= TOLERANCE
+    assert max_difference(name, model, reference(name)) <= TOLERANCE
 
 
 # name -> (torchvision's block count, the block definitions the model's own graph uses)
@@ -121,7 +133,7 @@ BLOCKS = {"resnet34": (16, {"basic_block"}), "resnet50": (16, {"bottleneck"}),
           "mobilenet_v3_small": (11, {"bneck", "bneck_residual"}),
           "mobilenet_v3_large": (15, {"bneck", "bneck_residual"}),
           "efficientnet_b0": (16, {"mbconv", "mbconv_residual"}),
-          "convnext_tiny": (21, {"cn_block", "downsample"})}
+          "convnext_tiny": (21, {"cn_block", "downsample"}), "vit_b_16": (12, {"encoder_block"})}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -148,7 +160,8 @@ def test_readable_names_keep_torchvision_block_numbers():
 # the node giving the pooled features, and their size
 FEATURES = {"resnet34": ("avgpool", 512), "resnet50": ("avgpool", 2048), "mobilenet_v2": ("avgpool", 1280),
             "mobilenet_v3_small": ("avgpool", 576), "mobilenet_v3_large": ("avgpool", 960),
-            "efficientnet_b0": ("avgpool", 1280), "convnext_tiny": ("avgpool", 768)}
+            "efficientnet_b0": ("avgpool", 1280), "convnext_tiny": ("avgpool", 768),
+            "vit_b_16": ("token", 768)}
 
 
 @pytest.mark.parametrize("name", NAMES)
