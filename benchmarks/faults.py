@@ -294,10 +294,14 @@ def _failed_file(line: str) -> str:
 
 
 def _disk_full_run_ok(files: dict, done_code: int, err: str) -> tuple[bool, str]:
-    """The invariants after `studio train` stopped on a full disk; (ok, the file that failed)."""
+    """The invariants after `studio train` stopped on a full disk; (ok, the file that failed). A run the
+    disk stopped before its first step says it could not start and leaves no folder."""
     run = files["run"]
-    last = CheckpointStore(run / "checkpoints").latest()
     line = err.splitlines()[0] if err else ""
+    if not run.exists():
+        return (_one_error_line(done_code, err) and "studio: error: the disk is full: cannot write " in line
+                and "the run could not start" in line), _failed_file(line)
+    last = CheckpointStore(run / "checkpoints").latest()
     reader = RunReader(run)
     ok = (_one_error_line(done_code, err) and "studio: error: the disk is full: cannot write " in line
           and f"Last good checkpoint: {last.path if last else 'none'}." in line
@@ -379,7 +383,7 @@ def _disk_full_train(rounds: int, root: Path, disk: Path, figures: Figures) -> N
         where[failed] = where.get(failed, 0) + 1
         print(f"  {size} KiB disk: stopped at step {newest_step(files['run'])} writing {failed}: "
               f"{'ok' if ok else 'FAILED: ' + done.stderr[-500:]}")
-        shutil.rmtree(files["run"])
+        shutil.rmtree(files["run"], ignore_errors=True)  # (none when it could not start)
     resize_tmpfs(disk, "4m")
     hog_good = 0
     for index in range(3):
