@@ -48,6 +48,8 @@ def register(subparsers) -> None:
                         help="shape of one input sample (default 3 224 224)")
     parser.add_argument("--force", action="store_true",
                         help="write even when the outputs differ by more than 1e-4")
+    parser.add_argument("--flat", action="store_true",
+                        help="one node per layer (default: repeated submodules become blocks)")
     parser.set_defaults(func=run_import)
 
 
@@ -103,10 +105,11 @@ def run_import(args) -> int:
         raise ModelImportError(f"--kwargs is not JSON: {exc}") from None
     if not isinstance(kwargs, dict):
         raise ModelImportError(f"--kwargs must be a JSON object of keyword arguments, not {args.kwargs}")
-    result = import_source(args.source, args.input_shape, kwargs)
+    result = import_source(args.source, args.input_shape, kwargs, flat=args.flat)
     written = write_import(result, args.output, args.weights, force=args.force)
     verdict = "verified" if result.verified() else "NOT verified (written with --force)"
-    print(f"imported {args.source}: {result.node_count} nodes, {len(result.weights)} weight tensors, "
+    blocks = f" ({len(result.spec.blocks)} blocks)" if result.spec.blocks else ""
+    print(f"imported {args.source}: {result.node_count} nodes{blocks}, {len(result.weights)} weight tensors, "
           f"max |diff| {result.max_diff:.3g} on a seeded batch ({verdict}), {result.seconds:.2f} s")
     print("wrote " + ", ".join(str(path) for path in written))
     return 0

@@ -124,7 +124,7 @@ def test_resnet18_outputs_equal_torchvision_with_the_carried_weights(tmp_path):
     randomize_statistics(original)
     result = import_model(original, (3, 64, 64), name="resnet18", source="torchvision:resnet18")
     assert result.verified() and result.max_diff <= 1e-4
-    assert result.names["layer1.0.conv1.weight"] == "layer1_0_conv1.weight"
+    assert result.names["layer1.0.conv1.weight"] == "layer1_0.conv1.weight"  # BasicBlock folded
     assert result.spec.nodes["avgpool"].type == "global_avg_pool"  # pool + flatten folded
     write_import(result, tmp_path / "r18.json", tmp_path / "r18.safetensors")
 
@@ -140,13 +140,13 @@ def test_resnet18_through_the_command_line_and_back(tmp_path, capsys):
     code, out, err = run(capsys, "model", "import", "torchvision:resnet18", "-o", str(spec), "--weights",
                          str(weights), "--input-shape", "3", "64", "64", "--kwargs", '{"num_classes": 5}')
     assert code == 0 and err == ""
-    assert "imported torchvision:resnet18: 70 nodes" in out and "max |diff| 0" in out
+    assert "imported torchvision:resnet18: 16 nodes (3 blocks)" in out and "max |diff| 0" in out
     assert f"wrote {weights}, {spec}" in out
 
     code, out, _ = run(capsys, "model", "summary", str(spec))
     assert code == 0 and "total parameters: 11,179,077" in out  # torchvision's resnet18, 5 classes
     code, out, _ = run(capsys, "ckpt", "show", str(weights), "--no-stats")
-    assert code == 0 and "122 tensors" in out and "layer4_1_bn2.running_var" in out
+    assert code == 0 and "122 tensors" in out and "layer4_1.bn2.running_var" in out
     code, out, _ = run(capsys, "ckpt", "restore", str(spec), "--from", str(weights), "--plan-only", "--json")
     plan = json.loads(out)
     assert code == 0 and json.dumps(plan).count('"restore"') >= 122  # every tensor found by name
@@ -156,7 +156,7 @@ def test_mobilenet_v2_imports_and_verifies(tmp_path):
     torch.manual_seed(1)
     original = torchvision.models.mobilenet_v2(weights=None, num_classes=4)
     randomize_statistics(original, seed=1)
-    result = import_model(original, (3, 64, 64), name="mobilenet_v2")
+    result = import_model(original, (3, 64, 64), name="mobilenet_v2", flat=True)
     assert result.verified() and result.max_diff <= 1e-4
     types = {node.type for node in result.spec.nodes.values()}
     assert {"depthwise_conv2d", "relu6", "add", "global_avg_pool", "dropout"} <= types

@@ -10,7 +10,8 @@ named inside a spec, a project or a checkpoint is ever imported.
 
 The steps: loading.py (the source -> an ``nn.Module``), tracing.py (torch.fx with Studio's layers as
 leaves), leaves.py and ops.py (a module or an op -> a layer type and its arguments), convert.py (the
-traced graph -> a flat spec and the name mapping of the weights), verify.py (compile, load the weights,
+traced graph -> entries.py's working graph and the name mapping of the weights), folding.py
+(repeated submodules -> blocks and repeats), verify.py (compile, load the weights,
 compare the outputs), api.py (the whole import and the atomic writes).
 """
 

@@ -46,16 +46,17 @@ class ImportResult:
 
 
 def import_source(source: str, input_shape: tuple[int, ...] | list[int] = DEFAULT_INPUT_SHAPE,
-                  kwargs: dict[str, Any] | None = None, *, seed: int = 0) -> ImportResult:
+                  kwargs: dict[str, Any] | None = None, *, seed: int = 0, flat: bool = False) -> ImportResult:
     """Load SOURCE (this runs the user's code, see :mod:`.loading`) and import the module it builds."""
     model, name = load_source(source, kwargs)
-    return import_model(model, input_shape, name=name, source=source, seed=seed)
+    return import_model(model, input_shape, name=name, source=source, seed=seed, flat=flat)
 
 
 def import_model(model: nn.Module, input_shape: tuple[int, ...] | list[int] = DEFAULT_INPUT_SHAPE, *,
-                 name: str = "model", source: str = "", seed: int = 0) -> ImportResult:
+                 name: str = "model", source: str = "", seed: int = 0, flat: bool = False) -> ImportResult:
     """The spec and weights of ``model`` (put in eval mode), verified on a seeded random batch of
-    per-sample shape ``input_shape``."""
+    per-sample shape ``input_shape``. Repeated submodules become blocks (see :mod:`.folding`)
+    unless ``flat``: one node per layer."""
     started = time.perf_counter()
     shape = tuple(int(v) for v in input_shape)
     if not shape or min(shape) < 1:
@@ -65,7 +66,7 @@ def import_model(model: nn.Module, input_shape: tuple[int, ...] | list[int] = DE
     batch = torch.randn((BATCH, *shape), generator=generator)
     traced = trace(model)
     record = record_shapes(traced, batch)
-    converted = convert(traced, model, shape, name, record)
+    converted = convert(traced, model, shape, name, record, flat=flat)
     spec = converted.spec
     spec.meta["imported_from"] = source or type(model).__name__
     try:

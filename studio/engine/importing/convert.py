@@ -1,14 +1,17 @@
-"""A traced graph -> a flat Studio spec, and the names its weights take.
+"""A traced graph -> a Studio spec (repeated submodules folded into blocks, see folding.py), and the
+names its weights take.
 
 The traced graph is run once on the sample batch to record every node's shape (and the values of
 what is not a tensor: ``x.size(0)``, ``x.shape``), which the op rules read. Each fx node then becomes
 one spec node named after it (``layer1_0_conv1``); the identity ops disappear; a pooling to 1x1
 followed by a flatten becomes one global pooling node. Leaf modules keep their parameter names, so
-the original ``layer1.0.conv1.weight`` is the spec's ``layer1_0_conv1.weight``.
+the original ``layer1.0.conv1.weight`` is the flat spec's ``layer1_0_conv1.weight`` and the folded
+one's ``layer1_0.conv1.weight``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +19,12 @@ import torch
 import torch.fx
 from torch import nn
 
+from studio.engine.importing.entries import Entry, Graph, build_spec, fresh_id
 from studio.engine.importing.errors import ModelImportError, Unmappable
+from studio.engine.importing.folding import fold
 from studio.engine.importing.leaves import map_module, type_name
 from studio.engine.importing.ops import Alias, map_op, op_name
-from studio.engine.spec.builder import SpecBuilder
-from studio.engine.spec.model import ID_PATTERN, ModelSpec, id_problem
+from studio.engine.spec.model import ModelSpec
 
 GLOBAL_POOLS = {"adaptive_avg_pool2d": "global_avg_pool", "adaptive_max_pool2d": "global_max_pool"}
 
@@ -36,16 +40,6 @@ class TensorShape:
 class Converted:
     spec: ModelSpec
     names: dict[str, str]  # the original model's state_dict name -> the spec's
-
-
-@dataclass
-class _Entry:
-    id: str
-    type: str
-    args: dict[str, Any]
-    sources: list[str]
-    share: str | None = None
-    consumers: int = 0
 
 
 class _Recorder(torch.fx.Interpreter):
@@ -97,13 +91,14 @@ def record_shapes(traced: torch.fx.GraphModule, batch: torch.Tensor) -> dict[tor
 
 
 def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[int, ...], name: str,
-            record: dict[torch.fx.Node, Any]) -> Converted:
-    """The flat spec of ``traced``; ModelImportError names the first module or op with no layer."""
+            record: dict[torch.fx.Node, Any], *, flat: bool = False) -> Converted:
+    """The spec of ``traced``, its repeated submodules folded into blocks unless ``flat``;
+    ModelImportError names the first module or op with no layer."""
     values = _Values(record)
     live = _live(traced.graph)
-    entries: dict[str, _Entry] = {}
+    entries: dict[str, Entry] = {}
     produced: dict[torch.fx.Node, str] = {}  # fx node -> the spec node giving its value
-    names: dict[str, str] = {}
+    names: dict[str, list[str]] = {}  # original name -> the spec name's parts
     owners: dict[str, str] = {}  # module path -> the node that owns its weights (shared after)
     outputs: list[tuple[str, torch.fx.Node]] = []
     used: set[str] = set()
@@ -119,8 +114,8 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
             if any(e.type == "input" for e in entries.values()):
                 raise ModelImportError("the model takes more than one tensor input; Studio imports "
                                        "models with one image input")
-            node_id = _fresh_id(node.name, used)
-            entries[node_id] = _Entry(node_id, "input", {"shape": list(input_shape)}, [])
+            node_id = fresh_id(node.name, used)
+            entries[node_id] = Entry(node_id, "input", {"shape": list(input_shape)}, [])
             produced[node] = node_id
             continue
         try:
@@ -140,8 +135,11 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
                 layer, args, sources = result.type, result.args, result.inputs
         except Unmappable as exc:
             raise ModelImportError(f"cannot map {_what(node, model)}: {exc}") from None
-        node_id = _fresh_id(node.name, used)
-        entry = _Entry(node_id, layer, args, [produced[s] for s in sources])
+        node_id = fresh_id(node.name, used)
+        keys = tuple((node.meta.get("nn_module_stack") or {}).keys())
+        entry = Entry(node_id, layer, args, [produced[s] for s in sources],
+                      scopes=keys[:-1] if node.op == "call_module" else keys,
+                      module=keys[-1] if node.op == "call_module" and keys else None)
         if node.op == "call_module":
             path = str(node.target)
             state = model.get_submodule(path).state_dict()
@@ -149,21 +147,16 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
                 entry.share = owners[path]
             elif state:
                 owners[path] = node_id
-                names.update({f"{path}.{key}": f"{node_id}.{key}" for key in state})
+                names.update({f"{path}.{key}": [node_id, key] for key in state})
         entries[node_id] = entry
         produced[node] = node_id
     output_sources = [produced[node] for _, node in outputs]
     _fold_global_pools(entries, output_sources)
-    builder = SpecBuilder(name)
-    for entry in entries.values():
-        if entry.type == "input":
-            builder.input(entry.id, entry.args["shape"])
-        else:
-            builder.layer(entry.id, entry.type, entry.sources if len(entry.sources) != 1 else
-                          entry.sources[0], share=entry.share, **entry.args)
-    for (out_name, _), source_id in zip(outputs, output_sources, strict=True):
-        builder.output(_fresh_id(out_name, used), entries[source_id].id)
-    return Converted(builder.build(), names)
+    graph = Graph(entries, [(fresh_id(out_name, used), source_id)
+                            for (out_name, _), source_id in zip(outputs, output_sources, strict=True)])
+    if not flat:
+        fold(graph, names, model, used)
+    return Converted(build_spec(name, graph), {k: ".".join(v) for k, v in names.items()})
 
 
 def _live(graph: torch.fx.Graph) -> set[torch.fx.Node]:
@@ -202,39 +195,22 @@ def _first_tensor(node: torch.fx.Node, values: _Values) -> torch.fx.Node:
     return tensors[0]
 
 
-def _fold_global_pools(entries: dict[str, _Entry], output_sources: list[str]) -> None:
+def _fold_global_pools(entries: dict[str, Entry], output_sources: list[str]) -> None:
     """adaptive pooling to 1x1 + flatten -> one global pooling node (the pool's id)."""
-    for entry in entries.values():
-        for source in entry.sources:
-            entries[source].consumers += 1
-    for source in output_sources:
-        entries[source].consumers += 1
+    consumers = Counter(source for entry in entries.values() for source in entry.sources)
+    consumers.update(output_sources)
     renamed: dict[str, str] = {}
     for entry in list(entries.values()):
         if entry.type != "flatten":
             continue
         pool = entries[entry.sources[0]]
-        if pool.type in GLOBAL_POOLS and pool.args["output_size"] == [1, 1] and pool.consumers == 1:
+        if pool.type in GLOBAL_POOLS and pool.args["output_size"] == [1, 1] and consumers[pool.id] == 1:
             pool.type, pool.args = GLOBAL_POOLS[pool.type], {}
             renamed[entry.id] = pool.id
             del entries[entry.id]
     for entry in entries.values():
         entry.sources = [renamed.get(s, s) for s in entry.sources]
     output_sources[:] = [renamed.get(s, s) for s in output_sources]
-
-
-def _fresh_id(name: str, used: set[str]) -> str:
-    """``name`` made a valid, unused node id (``features.0`` -> ``features_0``, ``float`` ->
-    ``float_1``)."""
-    base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in name).strip("_")
-    if not base or not ID_PATTERN.fullmatch(base):
-        base = f"n_{base}" if base else "node"
-    candidate, count = base, 0
-    while id_problem(candidate) is not None or candidate in used:
-        count += 1
-        candidate = f"{base}_{count}"
-    used.add(candidate)
-    return candidate
 
 
 def _where(node: torch.fx.Node) -> str:
