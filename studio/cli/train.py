@@ -32,6 +32,12 @@ def register(subparsers) -> None:
     parser.add_argument("--config", help="training config JSON (command-line options override it)")
     parser.add_argument("--run-dir", help="run directory to write (default runs/<model>-<time>)")
     parser.add_argument("--resume", metavar="CKPT", help="checkpoint or run directory to continue from")
+    parser.add_argument("--pretrained", metavar="FILE",
+                        help="fine-tune: restore all but the head from this weights file (a torchvision "
+                             "state_dict for a template, named through its torchvision_<name> preset)")
+    parser.add_argument("--classes", type=int, help="classes of the new task (default: the data's)")
+    parser.add_argument("--freeze-backbone", action="store_true",
+                        help="with --pretrained: the restored layers do not train (only the head does)")
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
@@ -137,17 +143,33 @@ def _resolve(args):
     if not config.data.root:
         raise StudioError("no training data: give --data DIR (a folder of class folders)")
     if args.spec:
-        classes = None
-        if not Path(args.spec).exists():  # a template: size it for the data's classes
+        classes = args.classes
+        if classes is None and not Path(args.spec).exists():  # a template: size it for the data's classes
             classes = len(scan_image_folder(config.data.root, config.data.labels).class_names)
         spec = spec_from_argument(args.spec, num_classes=classes)
+        if args.pretrained:
+            config = config.replace(init=(*config.init, _pretrained_init(spec, args)))
     elif reader is not None and (run_spec := reader.spec()) is not None:
         spec = run_spec
     else:
         raise StudioError("give a spec file or template name (see `studio templates`)")
+    if args.freeze_backbone and not args.pretrained:
+        raise StudioError("--freeze-backbone needs --pretrained FILE")
     if run_dir is None:
         run_dir = new_run_dir(os.environ.get("STUDIO_RUNS", "runs"), spec.name)
     return spec, config, run_dir
+
+
+def _pretrained_init(spec, args):
+    """The restore step of ``--pretrained``: all but the head, through the template's preset; the
+    file is planned first, so weights of another architecture are one sentence before training."""
+    from studio.engine.pretrained import finetune_init, head_nodes, plan_finetune, preset_for
+
+    template = spec.meta.get("template")
+    preset = preset_for(template) if isinstance(template, str) else None
+    head = head_nodes(spec)
+    plan_finetune(spec, args.pretrained, head, preset)
+    return finetune_init(args.pretrained, head, preset, freeze=args.freeze_backbone)
 
 
 def run_eval(args) -> int:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette
 from PySide6.QtWidgets import QLineEdit, QMenu, QStyle, QToolBar
 
 from studio.engine.templates import list_templates
+from studio.ui.finetune_dialog import finetune_dialog
 from studio.ui.icons import action_icon
 from studio.ui.import_dialog import import_model_dialog
 from studio.ui.theme import THEMES
@@ -105,6 +106,8 @@ class WindowActions:
             action.triggered.connect(lambda checked=False, n=template.name: w.new_from_template(n))
         file.addAction("&Import Model...", lambda: import_model_dialog(w)).setToolTip(
             "A PyTorch model from code (runs that code) or torchvision, opened as an unsaved project")
+        file.addAction("Fine-&tune a Pretrained Model…", lambda: finetune_dialog(w)).setToolTip(
+            "A template (or the canvas model) from pretrained weights, all but the head, set up to train")
         file.addActions([self.open])
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
