@@ -39,7 +39,8 @@ def register(subparsers) -> None:
         "spec's names, and the compiled spec compared with the original on a seeded random batch.")
     parser.add_argument("source", metavar="SOURCE",
                         help="path/to/file.py:FACTORY, package.module:FACTORY (a class or a function "
-                        "returning an nn.Module) or torchvision:NAME (built without weights)")
+                        "returning an nn.Module), torchvision:NAME (built without weights) or a saved "
+                        "torch.export program FILE.pt2 (loading it unpickles: code, too)")
     parser.add_argument("-o", "--output", required=True, help="spec file to write (.json)")
     parser.add_argument("--weights", help="also write the model's weights here (.safetensors)")
     parser.add_argument("--kwargs", default="{}", metavar="JSON",

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.fx
 from torch import nn
 
 from studio.engine.checkpoints.weights_file import write_weights
 from studio.engine.compiler import compile_spec
 from studio.engine.errors import SpecError
+from studio.engine.importing.aten import is_aten_graph
 from studio.engine.importing.convert import convert, record_shapes
 from studio.engine.importing.errors import ModelImportError
 from studio.engine.importing.loading import load_source
@@ -61,10 +63,12 @@ def import_model(model: nn.Module, input_shape: tuple[int, ...] | list[int] = DE
     shape = tuple(int(v) for v in input_shape)
     if not shape or min(shape) < 1:
         raise ModelImportError(f"input shape {list(shape)} needs positive sizes, e.g. 3 224 224")
-    model.eval()
+    if not is_aten_graph(model):  # (an exported program is in eval form already, and refuses eval())
+        model.eval()
     generator = torch.Generator().manual_seed(seed)
     batch = torch.randn((BATCH, *shape), generator=generator)
-    traced = trace(model)
+    traced = model if is_aten_graph(model) else trace(model)
+    assert isinstance(traced, torch.fx.GraphModule)
     record = record_shapes(traced, batch)
     converted = convert(traced, model, shape, name, record, flat=flat)
     spec = converted.spec

@@ -19,9 +19,11 @@ import torch
 import torch.fx
 from torch import nn
 
+from studio.engine.importing.aten import WeightLayer, is_aten_graph, map_aten
 from studio.engine.importing.entries import Entry, Graph, build_spec, fresh_id
 from studio.engine.importing.errors import ModelImportError, Unmappable
 from studio.engine.importing.folding import fold
+from studio.engine.importing.leaves import RULES as LEAF_RULES
 from studio.engine.importing.leaves import map_module, type_name
 from studio.engine.importing.ops import Alias, map_op, op_name
 from studio.engine.spec.model import ModelSpec
@@ -102,12 +104,20 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
     owners: dict[str, str] = {}  # module path -> the node that owns its weights (shared after)
     outputs: list[tuple[str, torch.fx.Node]] = []
     used: set[str] = set()
+    exported = is_aten_graph(traced)  # a torch.export program's graph: ATen ops, weights as get_attr
+    kinds: dict[str, str] = {}  # module key (its path, ``@1`` on a second call) -> its class
+    state_names = list(model.state_dict()) if exported else []
     for node in traced.graph.nodes:
         if node not in live:
             continue
         if node.op == "output":
-            outputs = _outputs(node.args[0], values)
+            result_value = node.args[0]
+            if exported and isinstance(result_value, list | tuple) and len(result_value) == 1:
+                result_value = result_value[0]  # (an exported program returns a flat tuple)
+            outputs = _outputs(result_value, values)
             continue
+        if exported and node.op == "get_attr":
+            continue  # a module's weight, read by the op that uses it
         if not values.is_tensor(node) and node.op != "call_module":
             continue  # sizes, shapes, flags: read by the rules of the ops that use them
         if node.op == "placeholder":
@@ -128,18 +138,28 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
                 layer, args = map_module(module, len(values.shape(source)))
                 sources = [source]
             else:
-                result = map_op(node, values)
+                result = map_aten(node, values) if exported else map_op(node, values)
                 if isinstance(result, Alias):
                     produced[node] = produced[result.source]
                     continue
                 layer, args, sources = result.type, result.args, result.inputs
+                if any(s not in produced for s in sources):
+                    raise Unmappable("it reads a tensor directly (Studio's layers own their weights)")
         except Unmappable as exc:
             raise ModelImportError(f"cannot map {_what(node, model)}: {exc}") from None
-        node_id = fresh_id(node.name, used)
-        keys = tuple((node.meta.get("nn_module_stack") or {}).keys())
+        owner = result.owner if node.op == "call_function" and isinstance(result, WeightLayer) else None
+        node_id = fresh_id(owner or node.name, used)
+        keys = _module_keys(node, kinds)
+        leaf = node.op == "call_module" or (exported and bool(keys) and kinds[keys[-1]] in LEAF_TYPES)
         entry = Entry(node_id, layer, args, [produced[s] for s in sources],
-                      scopes=keys[:-1] if node.op == "call_module" else keys,
-                      module=keys[-1] if node.op == "call_module" and keys else None)
+                      scopes=keys[:-1] if leaf else keys, module=keys[-1] if leaf and keys else None)
+        if owner is not None:
+            if owner in owners:
+                entry.share = owners[owner]
+            else:
+                owners[owner] = node_id
+                names.update({name: [node_id, name[len(owner) + 1:]] for name in state_names
+                              if name.startswith(owner + ".") and "." not in name[len(owner) + 1:]})
         if node.op == "call_module":
             path = str(node.target)
             state = model.get_submodule(path).state_dict()
@@ -155,8 +175,23 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
     graph = Graph(entries, [(fresh_id(out_name, used), source_id)
                             for (out_name, _), source_id in zip(outputs, output_sources, strict=True)])
     if not flat:
-        fold(graph, names, model, used)
+        fold(graph, names, kinds, used)
     return Converted(build_spec(name, graph), {k: ".".join(v) for k, v in names.items()})
+
+
+LEAF_TYPES = {f"{t.__module__}.{t.__qualname__}" for t in LEAF_RULES}
+
+
+def _module_keys(node: torch.fx.Node, kinds: dict[str, str]) -> tuple[str, ...]:
+    """The keys of the modules around ``node``, outermost first: each one's path, with ``@1`` for
+    its second call (torch.fx's and torch.export's stacks alike); their classes go in ``kinds``."""
+    keys = []
+    for key, (path, kind) in (node.meta.get("nn_module_stack") or {}).items():
+        call = key.rsplit("@", 1)[1] if "@" in key else ""
+        scope = f"{path}@{call}" if call.isdigit() else path
+        kinds[scope] = kind if isinstance(kind, str) else f"{kind.__module__}.{kind.__qualname__}"
+        keys.append(scope)
+    return tuple(keys)
 
 
 def _live(graph: torch.fx.Graph) -> set[torch.fx.Node]:
@@ -227,4 +262,6 @@ def _what(node: torch.fx.Node, model: nn.Module) -> str:
         return f"module '{node.target}' ({type_name(model.get_submodule(str(node.target)))})"
     if node.op == "get_attr":
         return f"{_where(node)}"
+    if isinstance(node.target, torch._ops.OpOverload):
+        return f"{node.target} ({_where(node)})"
     return f"{op_name(node)} ({_where(node)})"

@@ -21,10 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch import nn
-
 from studio.engine.importing.entries import Block, Entry, Graph, fresh_id
-from studio.engine.importing.leaves import is_layer_module
 
 Names = dict[str, list[str]]  # original weight name -> the spec name's parts
 UNSET = object()  # an argument of an inserted identity use: whatever its siblings have
@@ -41,8 +38,9 @@ class _Region:
     body: list[Entry] = field(default_factory=list)  # members with local ids and local sources
 
 
-def fold(graph: Graph, names: Names, model: nn.Module, used: set[str]) -> None:
-    """Fold ``graph`` in place (entries, outputs, blocks) and rename ``names`` to match."""
+def fold(graph: Graph, names: Names, kinds: dict[str, str], used: set[str]) -> None:
+    """Fold ``graph`` in place (entries, outputs, blocks) and rename ``names`` to match; ``kinds``
+    gives each module key's class (``torchvision.models.resnet.BasicBlock``)."""
     keys = [k for e in graph.entries.values() for k in e.scopes]
     twice = {k.split("@")[0] for k in keys if "@" in k}
     depth = max((len(e.scopes) for e in graph.entries.values()), default=0)
@@ -51,27 +49,29 @@ def fold(graph: Graph, names: Names, model: nn.Module, used: set[str]) -> None:
                                         if len(e.scopes) > level))
         regions = []
         for key in level_keys:
-            if key in twice or "@" in key or not _foldable_module(model, key):
+            if key in twice or "@" in key or not _foldable_module(kinds, key, keys):
                 continue
             region = _region(graph, key, level)
             if region is not None:
                 regions.append(region)
-        by_class: dict[type, list[_Region]] = defaultdict(list)
+        by_class: dict[str, list[_Region]] = defaultdict(list)
         for region in regions:
-            by_class[type(model.get_submodule(region.key))].append(region)
+            by_class[kinds[region.key]].append(region)
         for cls, group in by_class.items():
             _fold_class(graph, names, cls, group, level, used)
     _repeat(graph, names, used)
 
 
-def _foldable_module(model: nn.Module, key: str) -> bool:
-    try:
-        module = model.get_submodule(key)
-    except AttributeError:
-        return False
-    if type(module) in (nn.Sequential, nn.ModuleList, nn.ModuleDict):  # a container: fold only
-        return all(is_layer_module(child) for child in module.children())  # a plain run of layers
-    return True
+CONTAINERS = {f"torch.nn.modules.container.{name}" for name in ("Sequential", "ModuleList", "ModuleDict")}
+SEQUENTIAL = "torch.nn.modules.container.Sequential"
+
+
+def _foldable_module(kinds: dict[str, str], key: str, keys: list[str]) -> bool:
+    """A container (``nn.Sequential``) folds only as a plain run of layers, no module traced through
+    inside it (``downsample``, not ``layer1``)."""
+    if kinds.get(key) in CONTAINERS:
+        return not any(k.startswith(key + ".") for k in keys)
+    return key in kinds
 
 
 def _region(graph: Graph, key: str, level: int) -> _Region | None:
@@ -120,7 +120,7 @@ def _structure(region: _Region) -> tuple:
         (e.id, e.type, tuple(sorted(e.args)), tuple(e.sources), e.share, e.repeat) for e in region.body)))
 
 
-def _fold_class(graph: Graph, names: Names, cls: type, regions: list[_Region], level: int,
+def _fold_class(graph: Graph, names: Names, cls: str, regions: list[_Region], level: int,
                 used: set[str]) -> None:
     _insert_identities(regions)
     groups: dict[tuple, list[_Region]] = defaultdict(list)
@@ -144,7 +144,7 @@ def _fold_class(graph: Graph, names: Names, cls: type, regions: list[_Region], l
                     args[key] = identities[owners[key]]
         output = group[0].local[group[0].output]
         graph.blocks[name] = Block(name, params, _ports(len(group[0].inputs)), body, output,
-                                   f"{cls.__module__}.{cls.__qualname__}, imported (used {len(group)} "
+                                   f"{cls}, imported (used {len(group)} "
                                    "times)")
         for region, args in zip(group, use_args, strict=True):
             _replace(graph, names, region, name, args, level, used)
@@ -254,9 +254,9 @@ def _identity_block(graph: Graph, group: list[_Region], local: str) -> str:
     return name
 
 
-def _block_name(graph: Graph, cls: type, group: list[_Region]) -> str:
-    base = cls.__name__
-    if cls is nn.Sequential:  # named after where it sits (``downsample``) when all agree
+def _block_name(graph: Graph, cls: str, group: list[_Region]) -> str:
+    base = cls.rsplit(".", 1)[-1]
+    if cls == SEQUENTIAL:  # named after where it sits (``downsample``) when all agree
         tails = {region.key.rsplit(".", 1)[-1] for region in group}
         base = tails.pop() if len(tails) == 1 and not next(iter(tails)).isdigit() else "sequential"
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", base).lower()

@@ -1,10 +1,14 @@
 """SOURCE -> ``nn.Module``: the one place Studio runs the user's own code.
 
-SOURCE is ``path/to/file.py:factory``, ``package.module:factory`` or ``torchvision:NAME``. The file
-or module named is imported (its top level runs) and ``factory(**kwargs)`` is called: a class or a
-function returning an ``nn.Module``. Only what the user names here is imported, never a name read
-from a spec, a project or a checkpoint. Everything that goes wrong is one sentence
-(:class:`ModelImportError`).
+SOURCE is ``path/to/file.py:factory``, ``package.module:factory``, ``torchvision:NAME`` or a saved
+``torch.export`` program ``path/to/model.pt2``. The file or module named is imported (its top level
+runs) and ``factory(**kwargs)`` is called: a class or a function returning an ``nn.Module``.
+
+A ``.pt2`` file is code too: ``torch.export.load`` unpickles the program's weights and constants
+(with ``weights_only=False`` where the plain load fails, and ``pickle.loads`` for some constants), so
+a file from someone else can run anything. It is treated exactly as a ``.py`` file: loaded only
+because the user named it. Only what the user names here is loaded, never a name read from a spec,
+a project or a checkpoint. Everything that goes wrong is one sentence (:class:`ModelImportError`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import logging
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -21,12 +26,16 @@ from torch import nn
 
 from studio.engine.importing.errors import ModelImportError
 
-SOURCE_HINT = "give FILE.py:FACTORY, package.module:FACTORY or torchvision:NAME"
+SOURCE_HINT = "give FILE.py:FACTORY, package.module:FACTORY, torchvision:NAME or FILE.pt2"
 
 
 def load_source(source: str, kwargs: dict[str, Any] | None = None) -> tuple[nn.Module, str]:
     """The module SOURCE builds with ``kwargs``, and a name for the spec (the factory's)."""
     kwargs = dict(kwargs or {})
+    if source.endswith(".pt2"):
+        if kwargs:
+            raise ModelImportError(f"{source} is a saved program: it takes no --kwargs")
+        return load_exported(source), Path(source).stem
     where, sep, name = source.rpartition(":")
     if not sep or not where or not name:
         raise ModelImportError(f"'{source}' is not a model source: {SOURCE_HINT}")
@@ -36,6 +45,28 @@ def load_source(source: str, kwargs: dict[str, Any] | None = None) -> tuple[nn.M
         else _load_module(where)
     factory = _attribute(module, name, where)
     return _call(factory, f"{where}:{name}", kwargs), name.rsplit(".", 1)[-1]
+
+
+def load_exported(where: str) -> nn.Module:
+    """The graph module of the ``torch.export`` program saved at ``where`` (see the module's note:
+    this unpickles, like running a file)."""
+    import torch
+
+    path = Path(where).expanduser()
+    if not path.is_file():
+        raise ModelImportError(f"no such file: {where}")
+    logger = logging.getLogger("torch.export")  # (it logs a traceback before trying the old format)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        program = torch.export.load(str(path))
+        return program.module()
+    except Exception as exc:
+        raise ModelImportError(f"cannot read {where} as a saved torch.export program (a file from "
+                               f"another torch version than {torch.__version__.split('+')[0]}, or not "
+                               f"such a file): {_exception_text(exc)}") from None
+    finally:
+        logger.setLevel(level)
 
 
 def _torchvision(name: str, kwargs: dict[str, Any]) -> nn.Module:
