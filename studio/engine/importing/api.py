@@ -97,11 +97,15 @@ def write_import(result: ImportResult, spec_path: str | os.PathLike,
     try:
         if weights_path is not None:
             fresh = not Path(weights_path).exists()
-            written.append(write_weights(weights_path, result.weights,
-                                         {"imported_from": result.source}))
+            written.append(write_import_weights(result, weights_path))
         written.append(save_spec(result.spec, spec_path))
     except BaseException:
         if weights_path is not None and written and fresh:  # the spec failed: no weights without it
             Path(weights_path).unlink(missing_ok=True)
         raise
     return written
+
+
+def write_import_weights(result: ImportResult, weights_path: str | os.PathLike) -> Path:
+    """Write the imported weights (under the spec's names) as safetensors, atomically."""
+    return write_weights(weights_path, result.weights, {"imported_from": result.source})
