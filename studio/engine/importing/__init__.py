@@ -9,8 +9,10 @@ named inside a spec, a project or a checkpoint is ever imported.
     write_import(result, "resnet18.json", "resnet18.safetensors")
 
 The steps: loading.py (the source -> an ``nn.Module``), tracing.py (torch.fx with Studio's layers as
-leaves), leaves.py and ops.py (a module or an op -> a layer type and its arguments), convert.py (the
-traced graph -> entries.py's working graph and the name mapping of the weights), folding.py
+leaves), leaves.py and ops.py (a module or an op -> a layer type and its arguments), attention.py
+(nn.MultiheadAttention as self-attention), parameters.py (a parameter read in the forward -> the
+layer owning it), convert.py (the traced graph -> entries.py's working graph and the name mapping
+of the weights), fusing.py (runs of entries that are one layer), folding.py
 (repeated submodules -> blocks and repeats), verify.py (compile, load the weights,
 compare the outputs), api.py (the whole import and the atomic writes).
 """

@@ -3,15 +3,17 @@ names its weights take.
 
 The traced graph is run once on the sample batch to record every node's shape (and the values of
 what is not a tensor: ``x.size(0)``, ``x.shape``), which the op rules read. Each fx node then becomes
-one spec node named after it (``layer1_0_conv1``); the identity ops disappear; a pooling to 1x1
-followed by a flatten becomes one global pooling node. Leaf modules keep their parameter names, so
+one spec node named after it (``layer1_0_conv1``); the identity ops disappear (dropout with p 0
+too); runs that are one layer merge (fusing.py: pooling + flatten, ViT's patchify). A parameter the
+forward reads itself becomes the layer using it (parameters.py: layer scale, class token, position
+embedding, named after the parameter), nn.MultiheadAttention as self-attention its layer
+(attention.py). Leaf modules keep their parameter names, so
 the original ``layer1.0.conv1.weight`` is the flat spec's ``layer1_0_conv1.weight`` and the folded
 one's ``layer1_0.conv1.weight``.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +22,16 @@ import torch.fx
 from torch import nn
 
 from studio.engine.importing.aten import WeightLayer, is_aten_graph, map_aten
+from studio.engine.importing.attention import attention_output, is_attention, map_attention
 from studio.engine.importing.entries import Entry, Graph, build_spec, fresh_id
 from studio.engine.importing.errors import ModelImportError, Unmappable
 from studio.engine.importing.folding import fold
+from studio.engine.importing.fusing import fuse
 from studio.engine.importing.leaves import RULES as LEAF_RULES
 from studio.engine.importing.leaves import map_module, type_name
 from studio.engine.importing.ops import Alias, map_op, op_name
+from studio.engine.importing.parameters import check_reads, map_parameter_use, parameter_read
 from studio.engine.spec.model import ModelSpec
-
-GLOBAL_POOLS = {"adaptive_avg_pool2d": "global_avg_pool", "adaptive_max_pool2d": "global_max_pool"}
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
     exported = is_aten_graph(traced)  # a torch.export program's graph: ATen ops, weights as get_attr
     kinds: dict[str, str] = {}  # module key (its path, ``@1`` on a second call) -> its class
     state_names = list(model.state_dict()) if exported else []
+    attention: set[torch.fx.Node] = set()  # nn.MultiheadAttention calls (their [0] is the output)
     for node in traced.graph.nodes:
         if node not in live:
             continue
@@ -128,31 +132,54 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
             entries[node_id] = Entry(node_id, "input", {"shape": list(input_shape)}, [])
             produced[node] = node_id
             continue
+        parameter, result = None, None
         try:
-            if node.op == "get_attr":
-                raise Unmappable(f"it reads the tensor '{node.target}' directly (Studio's layers own "
-                                 "their weights)")
+            if node.op == "get_attr" or parameter_read(node, model) is not None:
+                check_reads(node, live, values, model)  # (the layer using it carries it)
+                continue
             if node.op == "call_module":
                 module = model.get_submodule(str(node.target))
-                source = _first_tensor(node, values)
-                layer, args = map_module(module, len(values.shape(source)))
+                if isinstance(module, nn.MultiheadAttention) and is_attention(module):
+                    (layer, args), source = map_attention(node, module, values)
+                    attention.add(node)
+                else:
+                    source = _first_tensor(node, values)
+                    layer, args = map_module(module, len(values.shape(source)))
+                    if layer in ("dropout", "dropout2d") and args["p"] == 0 and source in produced:
+                        # (the identity in training too)
+                        produced[node] = produced[source]
+                        continue
                 sources = [source]
+            elif (call := attention_output(node, attention)) is not None:
+                produced[node] = produced[call]
+                continue
+            elif (parameter := map_parameter_use(node, values, model)) is not None:
+                layer, args, sources = parameter.type, parameter.args, [parameter.source]
             else:
                 result = map_aten(node, values) if exported else map_op(node, values)
                 if isinstance(result, Alias):
                     produced[node] = produced[result.source]
                     continue
                 layer, args, sources = result.type, result.args, result.inputs
-                if any(s not in produced for s in sources):
-                    raise Unmappable("it reads a tensor directly (Studio's layers own their weights)")
+            if any(s not in produced for s in sources):
+                raise Unmappable("it reads a tensor directly (Studio's layers own their weights)")
         except Unmappable as exc:
-            raise ModelImportError(f"cannot map {_what(node, model)}: {exc}") from None
-        owner = result.owner if node.op == "call_function" and isinstance(result, WeightLayer) else None
-        node_id = fresh_id(owner or node.name, used)
+            what = node.args[0] if node.op == "call_function" and node.args and node.args[0] in attention \
+                else node  # (its [1]: named after the attention module)
+            raise ModelImportError(f"cannot map {_what(what, model)}: {exc}") from None
+        owner = result.owner if isinstance(result, WeightLayer) else None
+        node_id = fresh_id(parameter.parameter if parameter else owner or node.name, used)
         keys = _module_keys(node, kinds)
         leaf = node.op == "call_module" or (exported and bool(keys) and kinds[keys[-1]] in LEAF_TYPES)
         entry = Entry(node_id, layer, args, [produced[s] for s in sources],
-                      scopes=keys[:-1] if leaf else keys, module=keys[-1] if leaf and keys else None)
+                      scopes=keys[:-1] if leaf else keys,  # (a parameter's layer is named after it)
+                      module=keys[-1] if leaf and keys else parameter.parameter if parameter else None)
+        if parameter is not None:  # the layer owns the parameter, under its own name
+            if parameter.parameter in owners:
+                entry.share = owners[parameter.parameter]
+            else:
+                owners[parameter.parameter] = node_id
+                names[parameter.parameter] = [node_id, parameter.name]
         if owner is not None:
             if owner in owners:
                 entry.share = owners[owner]
@@ -171,7 +198,7 @@ def convert(traced: torch.fx.GraphModule, model: nn.Module, input_shape: tuple[i
         entries[node_id] = entry
         produced[node] = node_id
     output_sources = [produced[node] for _, node in outputs]
-    _fold_global_pools(entries, output_sources)
+    fuse(entries, output_sources, names)
     graph = Graph(entries, [(fresh_id(out_name, used), source_id)
                             for (out_name, _), source_id in zip(outputs, output_sources, strict=True)])
     if not flat:
@@ -228,24 +255,6 @@ def _first_tensor(node: torch.fx.Node, values: _Values) -> torch.fx.Node:
         raise Unmappable(f"it is called with {len(tensors)} tensors (Studio's layer takes one)")
     assert isinstance(tensors[0], torch.fx.Node)
     return tensors[0]
-
-
-def _fold_global_pools(entries: dict[str, Entry], output_sources: list[str]) -> None:
-    """adaptive pooling to 1x1 + flatten -> one global pooling node (the pool's id)."""
-    consumers = Counter(source for entry in entries.values() for source in entry.sources)
-    consumers.update(output_sources)
-    renamed: dict[str, str] = {}
-    for entry in list(entries.values()):
-        if entry.type != "flatten":
-            continue
-        pool = entries[entry.sources[0]]
-        if pool.type in GLOBAL_POOLS and pool.args["output_size"] == [1, 1] and consumers[pool.id] == 1:
-            pool.type, pool.args = GLOBAL_POOLS[pool.type], {}
-            renamed[entry.id] = pool.id
-            del entries[entry.id]
-    for entry in entries.values():
-        entry.sources = [renamed.get(s, s) for s in entry.sources]
-    output_sources[:] = [renamed.get(s, s) for s in output_sources]
 
 
 def _where(node: torch.fx.Node) -> str:

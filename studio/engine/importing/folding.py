@@ -8,7 +8,8 @@ that differ between them become the block's parameters (equal ones merged: ``str
 that lacks a nested block use that its siblings have at the same place (Bottleneck's ``downsample``
 when it is None) gets an identity block there, so that a single block covers both (the block named
 by a parameter, as Studio's resnet templates do). A submodule whose uses all differ, one called
-twice or one reaching outside its region stays flat. The weights follow each node: the original
+twice, one reaching outside its region or one traced to a single op (torchvision's ``Permute``)
+stays flat. The weights follow each node: the original
 ``layer1.0.conv1.weight`` is the spec's ``layer1_0.conv1.weight``, ``layer1.1`` of a repeat
 ``layer1`` is ``layer1.layer1_1``.
 """
@@ -52,7 +53,7 @@ def fold(graph: Graph, names: Names, kinds: dict[str, str], used: set[str]) -> N
             if key in twice or "@" in key or not _foldable_module(kinds, key, keys):
                 continue
             region = _region(graph, key, level)
-            if region is not None:
+            if region is not None and len(region.members) > 1:  # (a module of one op stays that op)
                 regions.append(region)
         by_class: dict[str, list[_Region]] = defaultdict(list)
         for region in regions:
@@ -105,14 +106,21 @@ def _local_ids(key: str, members: list[Entry], inputs: int) -> dict[str, str]:
     used = {*_ports(inputs), "out"}
     local: dict[str, str] = {}
     for entry in members:
-        if entry.module is not None and entry.module.startswith(key + "."):
-            rel = entry.module[len(key) + 1:].replace("@", "_")
+        inner = entry.module if entry.module is not None and entry.module.startswith(key + ".") else \
+            entry.scopes[-1] if _alone(entry, key, members) else None  # (the one op of ``Permute``)
+        if inner is not None:
+            rel = inner[len(key) + 1:].replace("@", "_")
             if rel[:1].isdigit():
                 rel = f"{entry.args.get('block') if entry.type == 'block' else entry.type}_{rel}"
         else:
             rel = re.sub(r"_\d+$", "", entry.id)
         local[entry.id] = fresh_id(rel, used)
     return local
+
+
+def _alone(entry: Entry, key: str, members: list[Entry]) -> bool:
+    inner = entry.scopes[-1] if entry.scopes else ""
+    return inner.startswith(key + ".") and sum(inner in e.scopes for e in members) == 1
 
 
 def _structure(region: _Region) -> tuple:
@@ -288,7 +296,8 @@ def _replace(graph: Graph, names: Names, region: _Region, block: str, args: dict
 
 def _repeat(graph: Graph, names: Names, used: set[str]) -> None:
     """Runs of equal uses of a block, one after the other, of a container's children ``C.1``,
-    ``C.2``, ... -> one repeated node ``C`` (else ``C_i_to_j``): the children keep their numbers.
+    ``C.2``, ... (or ``C.name_1``, ``C.name_2``, ...) -> one repeated node ``C`` (else
+    ``C_i_to_j``): the children keep their numbers.
     Child ``C.0`` is never in a run (a stage's first block, which changes the size, stays itself)."""
     consumers = Counter(s for e in graph.entries.values() for s in e.sources)
     consumers.update(s for _, s in graph.outputs)
@@ -301,15 +310,16 @@ def _repeat(graph: Graph, names: Names, used: set[str]) -> None:
         else:
             runs.append([entry])
     for run in runs:
-        if run[0].module is not None and run[0].module.endswith(".0"):
+        start = _index(run[0])
+        if start is not None and start[2] == 0:
             run = run[1:]  # a stage's first block stays itself (``layer1_0``), as in the templates
         if len(run) < 2:
             continue
-        container, first = run[0].module.rsplit(".", 1)  # type: ignore[union-attr]
-        last = run[-1].module.rsplit(".", 1)[1]  # type: ignore[union-attr]
+        container, prefix, first = _index(run[0])  # type: ignore[misc]
+        last = _index(run[-1])[2]  # type: ignore[index]
         for entry in run:
             used.discard(entry.id)
-        repeat_id = fresh_id(container if first == "1" else f"{container}_{first}_to_{last}", used)
+        repeat_id = fresh_id(container if first == 1 else f"{container}_{prefix}{first}_to_{last}", used)
         node = Entry(repeat_id, "block", dict(run[0].args), list(run[0].sources), scopes=run[0].scopes,
                      module=container, repeat=len(run))
         child = {entry.id: f"{repeat_id}_{index}" for index, entry in enumerate(run, start=1)}
@@ -327,16 +337,18 @@ def _repeat(graph: Graph, names: Names, used: set[str]) -> None:
                 parts[:1] = [repeat_id, child[parts[0]]]
 
 
-def _index(entry: Entry) -> tuple[str, int] | None:
+def _index(entry: Entry) -> tuple[str, str, int] | None:
+    """(container, prefix, number) of a block use of child ``C.3`` or ``C.encoder_layer_3``."""
     if entry.type != "block" or entry.repeat != 1 or entry.module is None or "." not in entry.module:
         return None
     container, last = entry.module.rsplit(".", 1)
-    return (container, int(last)) if last.isdigit() else None
+    match = re.fullmatch(r"(.*?)(\d+)", last)
+    return (container, match[1], int(match[2])) if match else None
 
 
 def _continues(previous: Entry, entry: Entry, consumers: Counter, graph: Graph) -> bool:
     a, b = _index(previous), _index(entry)
-    if a is None or b is None or a[0] != b[0] or b[1] != a[1] + 1:
+    if a is None or b is None or a[:2] != b[:2] or b[2] != a[2] + 1:
         return False
     block = graph.blocks.get(entry.args.get("block", ""))
     return (block is not None and len(block.inputs) == 1 and entry.sources == [previous.id]

@@ -166,6 +166,8 @@ RULES: dict[type, Callable[[Any], Mapping]] = {
     torchvision.ops.StochasticDepth: lambda m: ("stochastic_depth", {"p": float(m.p), "mode": m.mode}),
     nn.ZeroPad2d: _pad, nn.ConstantPad2d: _pad, nn.ReflectionPad2d: _pad, nn.ReplicationPad2d: _pad,
     nn.Upsample: _upsample, nn.ChannelShuffle: lambda m: ("channel_shuffle", {"groups": m.groups}),
+    studio_modules.SelfAttention: lambda m: ("multi_head_attention", {"num_heads": m.num_heads,
+                                                                      "dropout": float(m.dropout)}),
 }
 
 
