@@ -56,6 +56,7 @@ from studio.engine.spec.model import ModelSpec
 from studio.engine.templates import list_templates
 from studio.engine.training.config import InitConfig
 from studio.ui.checkpoints.plan_trees import COLORS
+from studio.ui.elided import ElidedLabel
 from studio.ui.workers import Job, JobFailure
 
 CANVAS = ""  # the model combo's entry for the model on the canvas
@@ -118,6 +119,7 @@ class FineTuneDialog(QDialog):
         self.cached.setMaximumHeight(110)
         self.cached_note = QLabel()
         self.cached_note.setWordWrap(True)
+        self.cached_where = ElidedLabel()  # the hub cache folder: one line, whole in the tooltip
         self.weights = QLineEdit()
         self.weights.setPlaceholderText("a torchvision state_dict (.pth) or a safetensors file")
         browse = QPushButton("Choose File…")
@@ -155,6 +157,7 @@ class FineTuneDialog(QDialog):
         cache_box.setContentsMargins(0, 0, 0, 0)
         cache_box.addWidget(self.cached)
         cache_box.addWidget(self.cached_note)
+        cache_box.addWidget(self.cached_where)
         form.addRow("Cached weights", cache)
         form.addRow("Weights file", file_row)
         classes_row = QHBoxLayout()
@@ -218,9 +221,11 @@ class FineTuneDialog(QDialog):
             self.cached.addItem(item)
         self.cached.setVisible(bool(files))
         where = shown_name(hub_checkpoints_dir())
-        self.cached_note.setText(f"in {where}" if files else
-                                 f"{no_cached_weights(name or self.document.spec.name).capitalize()} "
-                                 f"(looked in {where}).")
+        self.cached_note.setText("" if files else
+                                 f"{no_cached_weights(name or self.document.spec.name).capitalize()}.")
+        self.cached_note.setVisible(not files)
+        self.cached_where.setText(f"in {where}" if files else f"looked in {where}")
+        self.cached_where.setToolTip(where)
         if files:
             self.cached.setCurrentRow(0)
         self.schedule_plan()
