@@ -18,13 +18,28 @@ from pathlib import Path
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # no space, quota exceeded, file size limit
 
 
-def _read_umask() -> int:
-    mask = os.umask(0)
+def umask() -> int:
+    """The process's umask, read now (from /proc where it can be, without the racy set-and-restore)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
-_FILE_MODE = 0o666 & ~_read_umask()  # read once at import, before worker threads exist
+def file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file: 0o644 under umask 022."""
+    return 0o666 & ~umask()
+
+
+def folder_mode() -> int:
+    """The mode ``mkdir`` would give a new folder: 0o755 under umask 022."""
+    return 0o777 & ~umask()
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
@@ -39,7 +54,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600 (and safetensors its own file): usual permissions
+        os.chmod(tmp, file_mode())  # mkstemp creates 0600 and writers may replace the file: the umask's
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

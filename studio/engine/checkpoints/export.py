@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
-from studio.engine.atomic import atomic_write
+from studio.engine.atomic import atomic_write, folder_mode
 from studio.engine.checkpoints.code_bundle import load_bundle, script_generated, write_bundle
 from studio.engine.checkpoints.errors import CheckpointError
 from studio.engine.checkpoints.reader import CheckpointSource, reading
@@ -195,7 +195,7 @@ class _Job:
         if out.exists() and not out.is_dir():
             raise CheckpointError(f"{out} exists and is not a folder; the code export writes a folder")
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        tmp.chmod(0o755)  # mkdtemp makes it private; the export is an ordinary folder
+        tmp.chmod(folder_mode())  # mkdtemp makes it private; the export is an ordinary folder
         try:
             self.report(0.3, "writing net.py, weights.safetensors, load.py")
             paths, source = write_bundle(tmp, spec, self.state)
