@@ -51,7 +51,7 @@ class WindowActions:
         self.undo = w.document.undo_stack.createUndoAction(w, "&Undo")
         self.undo.setShortcuts(Keys.Undo)
         self.redo = w.document.undo_stack.createRedoAction(w, "&Redo")
-        self.redo.setShortcuts([QKeySequence(Keys.Redo), QKeySequence("Ctrl+Y")])
+        self.redo.setShortcuts(_redo_keys())
         w.addActions([self.undo, self.redo])
         self.cut = act("Cu&t", lambda: w.scene().cut_selection(), Keys.Cut, canvas=True)
         self.copy = act("&Copy", lambda: w.scene().copy_selection(), Keys.Copy, canvas=True)
@@ -191,3 +191,9 @@ class WindowActions:
             menu.addAction("Clear List", self.window.settings.clear_recent)
         else:
             menu.addAction("(none)").setEnabled(False)
+
+
+def _redo_keys() -> list[QKeySequence]:
+    """Ctrl+Shift+Z and Ctrl+Y, then any other platform binding of Redo, each once."""
+    keys = [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+    return keys + [key for key in QKeySequence.keyBindings(Keys.Redo) if key not in keys]
