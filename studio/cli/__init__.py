@@ -15,7 +15,7 @@ import sys
 from studio import __version__
 from studio.engine.errors import StudioError
 
-COMMAND_MODULES = ["gui", "templates", "model", "train", "ckpt", "embed"]
+COMMAND_MODULES = ["gui", "templates", "model", "train", "predict", "ckpt", "embed"]
 
 
 def build_parser() -> argparse.ArgumentParser:
