@@ -32,6 +32,7 @@ from studio.engine.templates import create_template, list_templates
 from studio.engine.training.config import InitConfig
 
 PRESET_PREFIX = "torchvision_"
+CLASS_ARGS = ("out_features", "units", "num_classes", "out_channels")  # a head's class count argument
 
 
 def hub_checkpoints_dir() -> Path:
@@ -109,6 +110,19 @@ def head_nodes(spec: ModelSpec) -> tuple[str, ...]:
         raise SpecError(f"model '{spec.name}' has no layer with weights before its output: no head to "
                         "replace")
     return tuple(heads)
+
+
+def with_head_classes(spec: ModelSpec, num_classes: int) -> ModelSpec:
+    """A copy of ``spec`` whose head layers give ``num_classes`` values (SpecError naming a head that
+    has no class count argument of its own)."""
+    spec = spec.copy()
+    for head in head_nodes(spec):
+        node = spec.graph.nodes[head]
+        arg = next((name for name in CLASS_ARGS if name in node.args), None)
+        if arg is None:
+            raise SpecError(f"the head '{head}' has no class count argument to set ({', '.join(CLASS_ARGS)})")
+        node.args[arg] = num_classes
+    return spec
 
 
 def template_spec(template: str, num_classes: int,

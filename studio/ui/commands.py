@@ -203,3 +203,17 @@ class RemoveBlockCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.spec.add_block(copy.deepcopy(self.block))
+
+
+class ReplaceModelCommand(QUndoCommand):
+    """Put another model on the canvas as one undo step (ModelSpec.replace_with both ways)."""
+
+    def __init__(self, spec: ModelSpec, new: ModelSpec, text: str) -> None:
+        super().__init__(text)
+        self.spec, self.old, self.new = spec, spec.copy(), new.copy()
+
+    def redo(self) -> None:
+        self.spec.replace_with(self.new.copy())
+
+    def undo(self) -> None:
+        self.spec.replace_with(self.old.copy())

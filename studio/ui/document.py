@@ -18,6 +18,9 @@ in the training results).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMetaMethod, QObject, QTimer, Signal
@@ -73,7 +76,7 @@ class ProjectDocument(QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.revalidate)
         self.spec.subscribe(self._on_event)
-        self.runs = RunsWatcher(self, discover=self.run_dirs)  # the window's runs (every panel's)
+        self.runs = RunsWatcher(self, discover=self.run_search)  # the window's runs (every panel's)
         self.live_model = None  # the edited model with its weights (ui.checkpoints LiveModel), once made
         if project is not None:
             self.replace(project, path)
@@ -162,7 +165,12 @@ class ProjectDocument(QObject):
 
     def run_dirs(self) -> list[Path]:
         """The project's runs: those it lists that exist, then the others in its runs folder."""
-        return project_run_dirs(self.project, self.path, self.runs_folder())
+        return self.run_search()()
+
+    def run_search(self) -> Callable[[], list[Path]]:
+        """``run_dirs`` as a search of the project as it is now, safe to run in a job."""
+        project = dataclasses.replace(self.project, runs=list(self.project.runs))
+        return functools.partial(project_run_dirs, project, self.path, self.runs_folder())
 
     def run_ended(self, run_dir: str | Path) -> dict[Path, Path]:
         """A run trained in this window ended: if a saved project lists it in a scratch folder (it was

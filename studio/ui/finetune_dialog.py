@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -49,6 +48,7 @@ from studio.engine.pretrained import (
     preset_for,
     pretrained_templates,
     template_spec,
+    with_head_classes,
 )
 from studio.engine.project import Project
 from studio.engine.spec.io import spec_to_dict
@@ -56,11 +56,11 @@ from studio.engine.spec.model import ModelSpec
 from studio.engine.templates import list_templates
 from studio.engine.training.config import InitConfig
 from studio.ui.checkpoints.plan_trees import COLORS
+from studio.ui.commands import ReplaceModelCommand
 from studio.ui.elided import ElidedLabel
 from studio.ui.workers import Job, JobFailure
 
 CANVAS = ""  # the model combo's entry for the model on the canvas
-CLASS_ARGS = ("out_features", "units", "num_classes", "out_channels")  # a head's class count argument
 
 
 @dataclass(frozen=True)
@@ -73,20 +73,6 @@ class FineTune:
     head: tuple[str, ...]
     init: InitConfig
     plan: RestorePlan
-
-
-class ReplaceModelCommand(QUndoCommand):
-    """Put another model on the canvas as one undo step (ModelSpec.replace_with both ways)."""
-
-    def __init__(self, spec: ModelSpec, new: ModelSpec, text: str) -> None:
-        super().__init__(text)
-        self.spec, self.old, self.new = spec, spec.copy(), new.copy()
-
-    def redo(self) -> None:
-        self.spec.replace_with(self.new.copy())
-
-    def undo(self) -> None:
-        self.spec.replace_with(self.old.copy())
 
 
 class FineTuneDialog(QDialog):
@@ -254,15 +240,7 @@ class FineTuneDialog(QDialog):
         if template is not None:
             entry = {t.name: t for t in list_templates()}[template]
             return template_spec(template, classes, (*entry.input_shape[:-2], size, size))
-        spec = self.document.spec.copy()
-        for head in head_nodes(spec):
-            node = spec.graph.nodes[head]
-            arg = next((name for name in CLASS_ARGS if name in node.args), None)
-            if arg is None:
-                raise StudioError(f"the head '{head}' has no class count argument to set "
-                                  f"({', '.join(CLASS_ARGS)})")
-            node.args[arg] = classes
-        return spec
+        return with_head_classes(self.document.spec, classes)
 
     # ---- the plan -----------------------------------------------------------------------------
     def schedule_plan(self) -> None:

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
 
 from studio.engine.atomic import write_failure
 from studio.engine.checkpoints.plan import make_plan
-from studio.engine.checkpoints.reader import open_checkpoint
 from studio.engine.errors import StudioError
 from studio.engine.filenames import shown_name
 from studio.engine.importing import ImportResult, import_source
@@ -57,7 +56,7 @@ Shapes = dict[str, tuple[int, ...]]
 @dataclass(frozen=True)
 class Imported:
     """What the import job brings back: the result and, once written, the weights file and the
-    shapes of the tensors it holds (read back from the file)."""
+    shapes of the tensors it holds."""
 
     result: ImportResult
     weights: Path | None = None
@@ -82,7 +81,7 @@ def free_path(folder: Path, name: str) -> Path:
 
 def import_and_save(source: str, shape: tuple[int, ...], kwargs: dict, weights: Path,
                     cancelled: threading.Event | None = None) -> Imported:
-    """The work of the Job: check where the weights go, import, then write and read back the weights
+    """The work of the Job: check where the weights go, import, then write the weights
     (not when the import is not verified, the dialog says why, nor once ``cancelled`` is set)."""
     writable_folder(weights)
     result = import_source(source, shape, kwargs)
@@ -92,9 +91,7 @@ def import_and_save(source: str, shape: tuple[int, ...], kwargs: dict, weights: 
         written = write_import_weights(result, weights)
     except OSError as exc:
         raise StudioError(f"The weights were not saved: {write_failure(exc)}.") from None
-    with open_checkpoint(written) as reader:
-        shapes = {entry.name: tuple(entry.shape) for entry in reader.entries()}
-    return Imported(result, written, shapes)
+    return Imported(result, written, {name: tuple(tensor.shape) for name, tensor in result.weights.items()})
 
 
 def writable_folder(path: Path) -> None:

@@ -5,8 +5,8 @@ report, config and the checkpoint files.
 One :class:`RunsWatcher` per window, owned by the document (``document.runs``): the training panel's
 runs list and the checkpoint browser both show its runs and listen to its signals. A timer starts one
 background read of every followed run at a time; only the new bytes of each metrics file are read (the
-engine's :class:`RunReader` keeps partial lines for the next read). ``discover`` names run folders to
-follow as they appear (the project's runs folder).
+engine's :class:`RunReader` keeps partial lines for the next read). ``discover`` gives a search for
+the run folders to follow as they appear (the project's runs folder); each poll runs it in its job.
 
 The curves a run's records feed are the training panel's (:meth:`RunsWatcher.keep_curves`): this
 module knows no panel.
@@ -123,6 +123,12 @@ def read_run(path: Path, offset: int, first: bool, metrics: bool) -> RunUpdate:
                      path.is_dir(), checkpoint_names(path))
 
 
+def unfollowed(search: Callable[[], Iterable[Path]], followed: set[Path]) -> list[Path]:
+    """The folders ``search()`` names that exist and are not in ``followed`` (resolved, in order)."""
+    found = [Path(path).resolve() for path in search()]
+    return [path for path in dict.fromkeys(found) if path not in followed and path.is_dir()]
+
+
 class RunsWatcher(QObject):
     """The followed runs (``runs``, in the order added) and their polling."""
 
@@ -132,10 +138,11 @@ class RunsWatcher(QObject):
     sigMoved = Signal(object, object)  # old path, new path of a run whose folder moved
 
     def __init__(self, parent: QObject | None = None, poll_ms: int = POLL_MS,
-                 discover: Callable[[], Iterable[Path]] | None = None) -> None:
+                 discover: Callable[[], Callable[[], Iterable[Path]]] | None = None) -> None:
         super().__init__(parent)
         self.runs: dict[Path, WatchedRun] = {}
-        self.discover = discover  # run folders to follow once they exist (each poll)
+        # discover() (GUI thread) -> a search of the run folders to follow, which reads only what it captured
+        self.discover = discover
         self._new_curves: Callable[[], Any] | None = None
         self._add_record: Callable[[Any, dict[str, Any]], None] | None = None
         self._job: Job | None = None
@@ -177,9 +184,8 @@ class RunsWatcher(QObject):
             self.remove(path)
 
     def follow_new(self) -> list[Path]:
-        """Follow the folders ``discover`` names that exist and are not followed yet."""
-        found = [Path(path).resolve() for path in (self.discover() if self.discover is not None else ())]
-        fresh = [path for path in dict.fromkeys(found) if path not in self.runs and path.is_dir()]
+        """Follow now the folders ``discover`` finds that exist and are not followed yet."""
+        fresh = unfollowed(self.discover(), set(self.runs)) if self.discover is not None else []
         for path in fresh:
             self.add(path)
         return fresh
@@ -219,19 +225,22 @@ class RunsWatcher(QObject):
     def poll(self, everything: bool = False) -> Job | None:
         """Start a background read (unless one is still going) of the runs that may change: those
         another process writes and those not read yet; every run each ``SLOW_EVERY`` polls (the status
-        of this window's own run, finished runs resumed elsewhere)."""
+        of this window's own run, finished runs resumed elsewhere); and the new folders ``discover``
+        finds, which it follows when the read is back (the listing is the job's, not the GUI's)."""
         if self._job is not None and self._job.running:
             return self._job
-        self.follow_new()
         self._polls += 1
         everything = everything or self._polls % SLOW_EVERY == 0
         plan = [(run.path, run.offset, run.path in self._first, not run.live) for run in self.runs.values()
                 if everything or self._changing(run)]
-        if not plan:
+        search, followed = (self.discover() if self.discover is not None else None), set(self.runs)
+        if not plan and search is None:
             return None
 
-        def work(_report) -> list[RunUpdate]:
-            return [read_run(*item) for item in plan]
+        def work(_report) -> tuple[list[Path], list[RunUpdate]]:
+            fresh = unfollowed(search, followed) if search is not None else []  # (listing folders here)
+            plan.extend((path, 0, True, True) for path in fresh)  # read in this job, as a new run is
+            return fresh, [read_run(*item) for item in plan]
 
         self._job = Job(work, name="run-watch", parent=self)
         self._job.sigFinished.connect(self._apply)
@@ -245,9 +254,13 @@ class RunsWatcher(QObject):
     def read_now(self) -> None:
         """Read every run on the GUI thread (used when a run is opened and for a screenshot)."""
         plan = [(run.path, run.offset, run.path in self._first, not run.live) for run in self.runs.values()]
-        self._apply([read_run(*item) for item in plan])
+        self._apply(([], [read_run(*item) for item in plan]))
 
-    def _apply(self, updates: list[RunUpdate]) -> None:
+    def _apply(self, found: tuple[list[Path], list[RunUpdate]]) -> None:
+        fresh, updates = found
+        for path in fresh:
+            if path not in self.runs:
+                self.add(path)
         changed = []
         for update in updates:
             run = self.runs.get(update.path)
